@@ -1,0 +1,53 @@
+# Set-up and checks. Needs only Python 3.11+, git and make: every environment is made here.
+PYTHON ?= python3
+VENV := .venv
+VENV2 := .venv-airflow2
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+.PHONY: help demo test lint test-airflow3 test-airflow2 emulator lock clean
+
+help:
+	@echo "make demo   - run a notebook through Airflow against the local Datalore emulator"
+	@echo "make test   - lint, type-check and run the tests on Airflow 3.3 and on Airflow 2.11"
+
+define make_venv
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required; set PYTHON=python3.11")'
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(1)/bin/python -m pip install $(PIP_FLAGS) -c $(2) -e ".[test,lint]"
+	touch $(1)/.installed
+endef
+
+$(VENV)/.installed: pyproject.toml constraints/airflow-3.3.txt
+	$(call make_venv,$(VENV),constraints/airflow-3.3.txt)
+
+$(VENV2)/.installed: pyproject.toml constraints/airflow-2.11.txt
+	$(call make_venv,$(VENV2),constraints/airflow-2.11.txt)
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/python -m example_dags.demo
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test-airflow3: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest
+
+test-airflow2: $(VENV2)/.installed
+	$(VENV2)/bin/python -m pytest
+
+test: lint test-airflow3 test-airflow2
+
+emulator: $(VENV)/.installed
+	$(VENV)/bin/python -m airflow_provider_datalore.emulator --port 8765
+
+# Re-pin the test environments after changing dependencies (the constraints files are the lock).
+lock: $(VENV)/.installed $(VENV2)/.installed
+	$(VENV)/bin/pip freeze --exclude-editable > constraints/airflow-3.3.txt
+	$(VENV2)/bin/pip freeze --exclude-editable > constraints/airflow-2.11.txt
+
+clean:
+	rm -rf $(VENV) $(VENV2) build *.egg-info

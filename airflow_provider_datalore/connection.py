@@ -1,0 +1,114 @@
+"""The settings a hook reads from a ``datalore`` connection, validated."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_datalore.connection_form import CONN_TYPE, DEFAULT_CONN_ID, DEFAULT_TIMEOUT
+from airflow_provider_datalore.exceptions import DataloreConfigError
+from airflow_provider_datalore.urls import is_loopback_url, normalize_base_url
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Connection
+
+log = logging.getLogger(__name__)
+
+
+class Secret(str):
+    """A string that never shows itself in a repr (so not in dataclass reprs, logs of objects or tracebacks)."""
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
+@dataclass(frozen=True)
+class DataloreConnectionSettings:
+    """What a hook needs from a ``datalore`` connection, validated."""
+
+    conn_id: str
+    base_url: str
+    token: Secret = field(repr=False)
+    timeout: float = DEFAULT_TIMEOUT
+    verify: bool | str = True
+
+    @classmethod
+    def from_connection(cls, conn: Connection, extras: dict[str, Any]) -> DataloreConnectionSettings:
+        """
+        Validate a connection and its (already decoded) extras.
+
+        :raises DataloreConfigError: No token, a host that is not an http(s) URL, or bad extras.
+        """
+        conn_id = conn.conn_id or DEFAULT_CONN_ID
+        try:
+            base_url = normalize_base_url(conn.host, conn.port)
+        except ValueError as err:
+            raise DataloreConfigError(f"Airflow connection {conn_id!r}: {err}") from None
+        if not conn.password:
+            raise DataloreConfigError(
+                f"Airflow connection {conn_id!r} has no Datalore API token: put the token (Datalore: "
+                "Account settings > API tokens) in the connection's password"
+            )
+        if base_url.startswith("http://") and not is_loopback_url(base_url):
+            log.warning(
+                "Airflow connection %r uses plain http (%s): the API token travels unencrypted. "
+                "Use https:// unless this is a test server.",
+                conn_id,
+                base_url,
+            )
+        return cls(
+            conn_id=conn_id,
+            base_url=base_url,
+            token=Secret(conn.password),
+            timeout=_timeout(conn_id, _extra(extras, "timeout")),
+            verify=_verify(conn_id, extras),
+        )
+
+
+def _extra(extras: dict[str, Any], name: str) -> Any:
+    value = extras.get(name)
+    if value is None or value == "":
+        value = extras.get(f"extra__{CONN_TYPE}__{name}")
+    return None if value == "" else value
+
+
+def _timeout(conn_id: str, value: Any) -> float:
+    if value is None:
+        return DEFAULT_TIMEOUT
+    try:
+        timeout = float(value)
+    except (TypeError, ValueError):
+        timeout = -1.0
+    if isinstance(value, bool) or not timeout > 0:
+        raise DataloreConfigError(
+            f"Airflow connection {conn_id!r} has timeout {value!r} in its extras; expected a number of "
+            "seconds > 0"
+        )
+    return timeout
+
+
+def _verify(conn_id: str, extras: dict[str, Any]) -> bool | str:
+    ca_bundle = _extra(extras, "ca_bundle")
+    verify = _extra(extras, "verify_ssl")
+    if verify is None:
+        verify = _extra(extras, "verify")
+    if isinstance(verify, str) and verify.lower() in ("true", "false", "on", "off", "yes", "no", "1", "0"):
+        verify = verify.lower() in ("true", "on", "yes", "1")
+    if isinstance(verify, str):
+        ca_bundle, verify = ca_bundle or verify, True
+    if verify is None:
+        verify = True
+    if not isinstance(verify, bool):
+        raise DataloreConfigError(
+            f"Airflow connection {conn_id!r} has verify_ssl {verify!r} in its extras; expected true or false"
+        )
+    if ca_bundle is None or verify is False:
+        return verify
+    if not isinstance(ca_bundle, str) or not os.path.exists(ca_bundle):
+        raise DataloreConfigError(
+            f"Airflow connection {conn_id!r} has ca_bundle {ca_bundle!r} in its extras; expected the path "
+            "of an existing PEM file on this machine"
+        )
+    return ca_bundle

@@ -1,0 +1,73 @@
+"""Errors raised by the Datalore provider.
+
+Every error is an ``AirflowException`` whose message names the notebook or run, the endpoint and what
+the user can do about it. None of them ever carries the API token.
+"""
+
+from __future__ import annotations
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+
+class DataloreError(AirflowException):
+    """Base class of every error the Datalore provider raises."""
+
+
+class DataloreConfigError(DataloreError):
+    """The Datalore connection is unusable as configured (no token, bad host, bad extras)."""
+
+
+class DataloreApiError(DataloreError):
+    """Datalore answered a request with an HTTP error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        endpoint: str | None = None,
+        server_message: str | None = None,
+    ):
+        super().__init__(message)
+        #: The HTTP status received, or None when no answer came.
+        self.status_code = status_code
+        #: The method and path, e.g. ``POST /api/run/v1/notebook``.
+        self.endpoint = endpoint
+        #: The text of the server's JSON ``{"error": ...}`` body; None when the body was not JSON.
+        self.server_message = server_message
+
+
+class DataloreBadRequestError(DataloreApiError):
+    """HTTP 400: the request is malformed or carries invalid parameters."""
+
+
+class DataloreAuthenticationError(DataloreApiError):
+    """HTTP 401: the API token is missing, invalid or expired."""
+
+
+class DataloreForbiddenError(DataloreApiError):
+    """HTTP 403: the token has view-only access to the notebook."""
+
+
+class DataloreNotFoundError(DataloreApiError):
+    """HTTP 404: the notebook is not shared with the token, or the run does not exist."""
+
+
+class DataloreRequestError(DataloreApiError):
+    """A request failed for a transient reason (network, 429, 5xx) and the retries are used up."""
+
+
+class DataloreRunMayHaveStartedError(DataloreApiError):
+    """Starting a run failed in a way that leaves open whether Datalore started it; never retried."""
+
+
+class DataloreResponseError(DataloreError):
+    """Datalore answered with a body the provider cannot read (not JSON, or not the documented shape)."""
+
+
+class DataloreRunFailedError(DataloreError):
+    """The notebook run finished without success."""
+
+
+class DataloreRunTimeoutError(DataloreError):
+    """Waiting for the run took longer than allowed; the run itself goes on in Datalore."""

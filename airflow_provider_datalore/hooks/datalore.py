@@ -1,0 +1,356 @@
+"""``DataloreHook``: the Datalore Run API, sync for operators and async for triggers."""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_provider_datalore.connection import DataloreConnectionSettings
+from airflow_provider_datalore.connection_form import (
+    CONN_FIELDS,
+    CONN_TYPE,
+    DEFAULT_CONN_ID,
+    UI_FIELD_BEHAVIOUR,
+)
+from airflow_provider_datalore.exceptions import (
+    DataloreApiError,
+    DataloreAuthenticationError,
+    DataloreError,
+    DataloreResponseError,
+    DataloreRunTimeoutError,
+)
+from airflow_provider_datalore.parameters import (
+    normalize_direct_file_storage_write,
+    normalize_parameters,
+    normalize_update_report,
+)
+from airflow_provider_datalore.retry import RetryPolicy
+from airflow_provider_datalore.run import DataloreRun
+from airflow_provider_datalore.transport import AsyncTransport, Call, SyncTransport
+from airflow_provider_datalore.urls import normalize_notebook_id, notebook_url
+
+if TYPE_CHECKING:
+    import datetime
+
+RUN_PATH = "/api/run/v1/notebook"
+STATUS_PATH = "/api/run/v1/{run_id}"
+INTERACTIVE_PATH = "/api/computation/v1/notebook"
+#: A run id no run has: reading it proves the token without starting anything.
+PROBE_RUN_ID = "airflow-connection-test"
+
+
+class DataloreHook(BaseHook):
+    """
+    Talk to the Datalore Run API with the token of a ``datalore`` connection.
+
+    The connection's host is the server's URL (empty: Datalore Cloud), its password the API token.
+    Reading a run's status is retried on transient failures; starting a run is retried only when no run
+    can have started (the connection was never established, or HTTP 429).
+
+    :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
+    :param retry_limit: Tries per request in all, the first included.
+    :param retry_delay: Seconds; the upper bound of the first wait between tries (it doubles each time,
+        with full jitter).
+    :param retry_max_delay: Seconds; no wait between tries is longer, ``Retry-After`` included.
+    """
+
+    conn_name_attr = "datalore_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
+    hook_name = "Datalore"
+
+    def __init__(
+        self,
+        datalore_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        retry_limit: int = 5,
+        retry_delay: float = 1.0,
+        retry_max_delay: float = 60.0,
+    ) -> None:
+        super().__init__()
+        self.datalore_conn_id = datalore_conn_id
+        self.retry_policy = RetryPolicy(
+            max_attempts=retry_limit, base_delay=retry_delay, max_delay=retry_max_delay
+        )
+        self._async_settings: DataloreConnectionSettings | None = None
+
+    # -- connection --------------------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> DataloreConnectionSettings:
+        """The validated connection: base URL, token, timeout, TLS verification."""
+        conn = self.get_connection(self.datalore_conn_id)
+        return self._settings_from(conn, conn.extra_dejson)
+
+    async def a_get_settings(self) -> DataloreConnectionSettings:
+        """Return :attr:`settings`, fetching the connection without blocking the event loop (once)."""
+        if self._async_settings is None:
+            from airflow.providers.common.compat.connection import (
+                get_async_connection,
+                get_async_extra_dejson,
+            )
+
+            conn = await get_async_connection(self.datalore_conn_id, hook=self)
+            self._async_settings = self._settings_from(conn, await get_async_extra_dejson(conn))
+        return self._async_settings
+
+    @staticmethod
+    def _settings_from(conn: Any, extras: dict[str, Any]) -> DataloreConnectionSettings:
+        settings = DataloreConnectionSettings.from_connection(conn, extras)
+        from airflow.providers.common.compat.sdk import mask_secret
+
+        mask_secret(settings.token)
+        return settings
+
+    @property
+    def base_url(self) -> str:
+        """The Datalore server's base URL, e.g. ``https://datalore.jetbrains.com``."""
+        return self.settings.base_url
+
+    @cached_property
+    def _transport(self) -> SyncTransport:
+        return SyncTransport(self.settings, self.retry_policy)
+
+    def notebook_url(self, notebook_id: str) -> str:
+        """Return the notebook's page for an id or URL accepted by :meth:`run_notebook`."""
+        return notebook_url(self.base_url, normalize_notebook_id(notebook_id, base_url=self.base_url))
+
+    # -- runs --------------------------------------------------------------------------------------
+
+    def run_notebook(
+        self,
+        notebook_id: str,
+        parameters: dict[str, Any] | list[dict[str, Any]] | None = None,
+        update_report: bool | str | None = None,
+        direct_file_storage_write: bool | None = None,
+    ) -> str:
+        """
+        Start a run of a notebook and return the run id.
+
+        Every argument is checked before any request is sent. The request is never retried once it may
+        have reached Datalore: a failure then raises ``DataloreRunMayHaveStartedError``.
+
+        :param notebook_id: ``"owner/notebook"`` or the notebook's URL.
+        :param parameters: Values for the notebook's interactive controls: ``{variable: value}`` or
+            ``[{"name": variable, "value": value}]``; values are sent as strings.
+        :param update_report: True or ``"on success"`` to update the published report when the run
+            succeeds; False or ``"never"``; None leaves it to Datalore (never).
+        :param direct_file_storage_write: True to save run data to the notebook's files instead of
+            isolated run storage; None leaves it to Datalore (false).
+        """
+        body = self.build_run_request(notebook_id, parameters, update_report, direct_file_storage_write)
+        call = self._notebook_call("POST", RUN_PATH, "start a run of", body["notebookId"])
+        self.log.info("Starting a Datalore run of notebook %s (%s).", body["notebookId"], call.notebook_url)
+        payload = self._transport.request(call, body)
+        run_id = payload.get("runId") if isinstance(payload, dict) else None
+        if not isinstance(run_id, (str, int)) or isinstance(run_id, bool) or run_id == "":
+            raise DataloreResponseError(
+                f"Datalore answered {call.where} for notebook {body['notebookId']} without a runId: "
+                f"{payload!r}. A run may have started: check {call.notebook_url}."
+            )
+        self.log.info("Datalore run %s of notebook %s started.", run_id, body["notebookId"])
+        return str(run_id)
+
+    def build_run_request(
+        self,
+        notebook_id: str,
+        parameters: dict[str, Any] | list[dict[str, Any]] | None = None,
+        update_report: bool | str | None = None,
+        direct_file_storage_write: bool | None = None,
+    ) -> dict[str, Any]:
+        """Return the JSON body :meth:`run_notebook` sends; raise ``ValueError`` for bad arguments."""
+        body: dict[str, Any] = {"notebookId": normalize_notebook_id(notebook_id, base_url=self.base_url)}
+        if (normalized_parameters := normalize_parameters(parameters)) is not None:
+            body["parameters"] = normalized_parameters
+        if (report := normalize_update_report(update_report)) is not None:
+            body["updateReport"] = report
+        if (direct := normalize_direct_file_storage_write(direct_file_storage_write)) is not None:
+            body["directFileStorageWrite"] = direct
+        return body
+
+    def get_run(self, run_id: str) -> DataloreRun:
+        """Return the run's current state (retried on transient failures)."""
+        call = self._run_call(run_id)
+        return DataloreRun.from_response(self._transport.request(call), base_url=self.base_url, run_id=run_id)
+
+    async def a_get_run(self, run_id: str, transport: AsyncTransport | None = None) -> DataloreRun:
+        """
+        Return the run's current state without blocking the event loop.
+
+        :param run_id: The run id :meth:`run_notebook` returned.
+        :param transport: From :meth:`a_transport`, to reuse connections across many polls.
+        """
+        settings = await self.a_get_settings()
+        call = self._run_call(run_id)
+        if transport is None:
+            transport = AsyncTransport(settings, self.retry_policy)
+        payload = await transport.request(call)
+        return DataloreRun.from_response(payload, base_url=settings.base_url, run_id=run_id)
+
+    async def a_transport(self) -> AsyncTransport:
+        """
+        Return an async transport for ``async with``: while it is open, polls reuse HTTP connections.
+
+        Every open transport on an event loop shares one aiohttp session, so a triggerer waiting on many
+        runs keeps a few keep-alive connections instead of a TLS handshake per poll.
+        """
+        return AsyncTransport(await self.a_get_settings(), self.retry_policy)
+
+    def wait_for_run(
+        self, run_id: str, poll_interval: float = 10, timeout: float | None = 24 * 3600
+    ) -> DataloreRun:
+        """
+        Poll the run until it finishes and return it, whether it succeeded or failed.
+
+        :param run_id: The run id :meth:`run_notebook` returned.
+        :param poll_interval: Seconds between polls (> 0).
+        :param timeout: Seconds to wait at most (> 0), or None to wait for ever.
+        :raises DataloreRunTimeoutError: The run is still in progress after ``timeout``; it goes on in
+            Datalore (the Run API cannot stop a run).
+        """
+        poll_interval = check_seconds("poll_interval", poll_interval)
+        if timeout is not None:
+            timeout = check_seconds("timeout", timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            run = self.get_run(run_id)
+            if run.is_finished:
+                self.log.info("%s.", run.describe())
+                return run
+            wait = poll_interval
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise DataloreRunTimeoutError(timeout_message(run, timeout))
+                wait = min(wait, remaining)
+            self.log.info("%s; next check in %.0f s.", run.describe(), wait)
+            time.sleep(wait)
+
+    def run_notebook_interactive(self, notebook_id: str) -> None:
+        """
+        Run a notebook in interactive mode: its outputs are updated in place.
+
+        Datalore returns no run id for this, so there is nothing to wait for.
+
+        :param notebook_id: ``"owner/notebook"`` or the notebook's URL.
+        """
+        notebook = normalize_notebook_id(notebook_id, base_url=self.base_url)
+        call = self._notebook_call("POST", INTERACTIVE_PATH, "run interactively", notebook)
+        self.log.info("Running Datalore notebook %s interactively (%s).", notebook, call.notebook_url)
+        self._transport.request(call, {"notebookId": notebook})
+
+    # -- connection test and form ------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """
+        Check the host and the token without starting anything.
+
+        Reads the status of a run id that does not exist: a Datalore server that accepts the token
+        answers in JSON (404: no such run); a bad token gets 401; a wrong URL answers no JSON or not at all.
+        """
+        try:
+            settings = self.settings
+            call = self._run_call(PROBE_RUN_ID)
+            SyncTransport(settings, RetryPolicy(max_attempts=1)).request(call)
+        except DataloreAuthenticationError as err:
+            return False, str(err)
+        except DataloreApiError as err:
+            status = err.status_code
+            if status in (400, 403, 404) and err.server_message is not None:
+                return True, f"Connected to Datalore at {settings.base_url}: the API token was accepted."
+            if status is not None:
+                return False, (
+                    f"{settings.base_url} does not answer like the Datalore Run API (HTTP {status} to "
+                    f"{call.where}); check the URL and any path prefix. {err}"
+                )
+            return False, str(err)
+        except (DataloreError, ValueError) as err:
+            return False, str(err)
+        return True, f"Connected to Datalore at {settings.base_url}: the API token was accepted."
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Return how the standard connection fields look (Airflow 2.11 to 3.1)."""
+        return {
+            "hidden_fields": UI_FIELD_BEHAVIOUR["hidden-fields"],
+            "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
+            "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
+        }
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Return the extra connection fields (Airflow 2.11 to 3.1)."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import BooleanField, StringField
+        from wtforms.validators import NumberRange, Optional
+
+        try:
+            from wtforms import FloatField as NumberField
+        except ImportError:  # pragma: no cover
+            from wtforms import DecimalField as NumberField
+
+        return {
+            "timeout": NumberField(
+                lazy_gettext(CONN_FIELDS["timeout"]["label"]),
+                widget=BS3TextFieldWidget(),
+                validators=[Optional(), NumberRange(min=1)],
+                default=CONN_FIELDS["timeout"]["schema"]["default"],
+            ),
+            "verify_ssl": BooleanField(lazy_gettext(CONN_FIELDS["verify_ssl"]["label"]), default=True),
+            "ca_bundle": StringField(
+                lazy_gettext(CONN_FIELDS["ca_bundle"]["label"]), widget=BS3TextFieldWidget()
+            ),
+        }
+
+    # -- calls -------------------------------------------------------------------------------------
+
+    def _notebook_call(self, method: str, path: str, verb: str, notebook: str) -> Call:
+        return Call(
+            method=method,
+            path=path,
+            action=f"{verb} notebook {notebook}",
+            notebook_id=notebook,
+            notebook_url=notebook_url(self.base_url, notebook),
+        )
+
+    @staticmethod
+    def _run_call(run_id: str) -> Call:
+        if not isinstance(run_id, str) or not run_id.strip() or "/" in run_id:
+            raise ValueError(
+                f"run_id {run_id!r} is not valid; expected the run id that starting a run returned"
+            )
+        from urllib.parse import quote
+
+        return Call(
+            method="GET",
+            path=STATUS_PATH.format(run_id=quote(run_id.strip(), safe="")),
+            action=f"read the status of run {run_id}",
+            run_id=run_id,
+        )
+
+
+def check_seconds(name: str, value: object) -> float:
+    """Return a positive number of seconds from a number or ``timedelta``; ``ValueError`` otherwise."""
+    import datetime
+
+    if isinstance(value, datetime.timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} {value!r} is not valid; expected a number of seconds (or a timedelta) > 0")
+    return float(value)
+
+
+def timeout_message(run: DataloreRun, timeout: float | datetime.timedelta | None) -> str:
+    """Return the message for a wait that ran out: the run itself goes on."""
+    return (
+        f"Stopped waiting for Datalore run {run.run_id}"
+        + (f" of notebook {run.notebook_id}" if run.notebook_id else "")
+        + (f" after {timeout} s" if timeout is not None else "")
+        + f": it is still in progress (status {run.status!r}). The run goes on in Datalore (the Run API "
+        + "cannot stop a run)"
+        + (f"; follow it at {run.notebook_url}." if run.notebook_url else ".")
+    )

@@ -1,0 +1,113 @@
+"""Run options as the Run API takes them: parameters for interactive controls, report update, storage."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+log = logging.getLogger(__name__)
+
+PARAMETER_VALUE_TYPES = "str, int, float, bool, date, datetime or Decimal"
+UPDATE_REPORT_CHOICES = {True: "on success", False: "never", "on success": "on success", "never": "never"}
+
+
+def normalize_parameters(parameters: object) -> list[dict[str, str]] | None:
+    """
+    Return parameters as the Run API's ``[{"name": ..., "value": ...}]`` with every value a string.
+
+    Booleans become ``"true"``/``"false"``, dates and datetimes ISO-8601; a ``None`` value leaves the
+    parameter out (logged).
+
+    :param parameters: ``{name: value}``, a list of ``{"name": ..., "value": ...}``, or None.
+    :raises ValueError: Wrong shape, a nested or unsupported value, an empty or duplicate name.
+    """
+    if parameters is None:
+        return None
+    if isinstance(parameters, Mapping):
+        pairs = list(parameters.items())
+    elif isinstance(parameters, Sequence) and not isinstance(parameters, (str, bytes)):
+        pairs = [_pair_from_item(index, item) for index, item in enumerate(parameters)]
+    else:
+        raise ValueError(
+            f"parameters {parameters!r} is a {type(parameters).__name__}; expected a dict "
+            "{name: value} or a list of {'name': ..., 'value': ...}"
+        )
+    result: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for name, value in pairs:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(
+                f"parameter name {name!r} is not a non-empty string; expected the Variable "
+                "name of an interactive control in the notebook"
+            )
+        if name in seen:
+            raise ValueError(f"parameter {name!r} is given more than once; expected each name once")
+        seen.add(name)
+        if value is None:
+            log.info("Parameter %r is None: it is left out, so the notebook keeps its own value.", name)
+            continue
+        result.append({"name": name, "value": format_parameter_value(name, value)})
+    return result
+
+
+def format_parameter_value(name: str, value: object) -> str:
+    """Return one parameter value as the string the Run API takes."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"parameter {name!r} has value {value!r}; expected a finite number")
+        return repr(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"parameter {name!r} has value {value!r}; expected a finite number")
+        return format(value, "f")
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    raise ValueError(
+        f"parameter {name!r} has value {value!r} of type {type(value).__name__}; expected "
+        f"{PARAMETER_VALUE_TYPES} (nested lists and dicts are not supported by Datalore's controls)"
+    )
+
+
+def normalize_update_report(value: object) -> str | None:
+    """
+    Return the Run API's ``updateReport`` value, or None when not set.
+
+    :param value: True / ``"on success"`` (update the published report when the run succeeds),
+        False / ``"never"``, or None (the server's default, ``never``).
+    :raises ValueError: Any other value.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, str)) and value in UPDATE_REPORT_CHOICES:
+        return UPDATE_REPORT_CHOICES[value]
+    raise ValueError(
+        f"update_report {value!r} is not valid; expected True or 'on success' (update the published "
+        "report when the run succeeds), False or 'never', or None (the server's default)"
+    )
+
+
+def normalize_direct_file_storage_write(value: object) -> bool | None:
+    """Return ``directFileStorageWrite`` as a bool, or None when not set."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise ValueError(
+        f"direct_file_storage_write {value!r} is not valid; expected True (save run data to the "
+        "notebook's files), False (isolated run artifacts), or None (the server's default)"
+    )
+
+
+def _pair_from_item(index: int, item: object) -> tuple[object, object]:
+    if not isinstance(item, Mapping) or set(item) != {"name", "value"}:
+        raise ValueError(
+            f"parameters[{index}] is {item!r}; expected a dict with exactly the keys 'name' and 'value'"
+        )
+    return item["name"], item["value"]

@@ -1,0 +1,249 @@
+"""``DataloreRun``: the one place that decides what a run's status response means."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_datalore.exceptions import DataloreResponseError
+from airflow_provider_datalore.urls import absolute_url, notebook_url
+
+log = logging.getLogger(__name__)
+
+KNOWN_FIELDS = frozenset(
+    {
+        "runId",
+        "userId",
+        "notebookId",
+        "startTime",
+        "endTime",
+        "success",
+        "status",
+        "updateReport",
+        "directFileStorageWrite",
+        "artifacts",
+        "readOnly",
+    }
+)
+
+
+@dataclass(frozen=True)
+class DataloreArtifact:
+    """One file a run produced: its name, its path on the server and its absolute URL."""
+
+    name: str
+    path: str
+    url: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the artifact as a JSON-safe dict."""
+        return {"name": self.name, "path": self.path, "url": self.url}
+
+
+@dataclass(frozen=True)
+class DataloreRun:
+    """
+    A notebook run as the status endpoint describes it.
+
+    The run is finished when the response has no ``status``: while ``status`` is present the run is in
+    progress, whatever ``success`` says. A finished run succeeded only when ``success`` is ``true``.
+    """
+
+    run_id: str
+    notebook_id: str | None
+    notebook_url: str | None
+    status: str | None
+    success: bool | None
+    start_time: datetime.datetime | None = None
+    end_time: datetime.datetime | None = None
+    update_report: str | None = None
+    direct_file_storage_write: bool | None = None
+    read_only: bool | None = None
+    artifacts: tuple[DataloreArtifact, ...] = field(default_factory=tuple)
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the run has ended (the server no longer reports a status)."""
+        return self.status is None
+
+    @property
+    def is_successful(self) -> bool:
+        """Whether the run has ended and Datalore says it succeeded."""
+        return self.is_finished and self.success is True
+
+    @property
+    def is_failed(self) -> bool:
+        """Whether the run has ended without success."""
+        return self.is_finished and self.success is not True
+
+    @property
+    def state(self) -> str:
+        """One word for logs and events: ``running``, ``success`` or ``failed``."""
+        if not self.is_finished:
+            return "running"
+        return "success" if self.is_successful else "failed"
+
+    def describe(self) -> str:
+        """Return a one-line human description naming the run and the notebook."""
+        where = f" of notebook {self.notebook_id} ({self.notebook_url})" if self.notebook_id else ""
+        if not self.is_finished:
+            return f"Datalore run {self.run_id}{where} is in progress (status {self.status!r})"
+        if self.is_successful:
+            return f"Datalore run {self.run_id}{where} succeeded"
+        reason = "" if self.success is False else " (Datalore reported it finished without a success flag)"
+        return f"Datalore run {self.run_id}{where} failed{reason}"
+
+    @classmethod
+    def from_response(cls, payload: object, *, base_url: str, run_id: str | None = None) -> DataloreRun:
+        """
+        Parse the status endpoint's JSON.
+
+        Unknown fields and status values are tolerated and logged; times may be ISO-8601 or epoch
+        milliseconds.
+
+        :param payload: The decoded JSON body.
+        :param base_url: The connection's base URL, to make artifact and notebook URLs absolute.
+        :param run_id: The run id that was asked for, used when the body names none.
+        :raises DataloreResponseError: The body is not a JSON object describing a run.
+        """
+        where = f"for run {run_id}" if run_id else "from Datalore"
+        if not isinstance(payload, dict):
+            raise DataloreResponseError(
+                f"Datalore's status response {where} is a {type(payload).__name__}, not a JSON object: "
+                f"{_clip(payload)}"
+            )
+        unknown = sorted(set(payload) - KNOWN_FIELDS)
+        if unknown:
+            log.debug(
+                "Datalore's status response %s has fields this provider does not know: %s", where, unknown
+            )
+        response_run_id = payload.get("runId")
+        if response_run_id is None and run_id is None:
+            raise DataloreResponseError(
+                f"Datalore's status response {where} names no runId: {_clip(payload)}"
+            )
+        notebook_id = _notebook_id(payload.get("userId"), payload.get("notebookId"))
+        status = payload.get("status")
+        return cls(
+            run_id=str(response_run_id if response_run_id is not None else run_id),
+            notebook_id=notebook_id,
+            notebook_url=notebook_url(base_url, notebook_id) if notebook_id else None,
+            status=None if status is None else str(status),
+            success=_optional_bool(payload.get("success"), "success", where),
+            start_time=_parse_time(payload.get("startTime"), "startTime", where),
+            end_time=_parse_time(payload.get("endTime"), "endTime", where),
+            update_report=_optional_str(payload.get("updateReport")),
+            direct_file_storage_write=_optional_bool(
+                payload.get("directFileStorageWrite"), "directFileStorageWrite", where
+            ),
+            read_only=_optional_bool(payload.get("readOnly"), "readOnly", where),
+            artifacts=_parse_artifacts(payload.get("artifacts"), base_url, where),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the run as a JSON-safe dict (for XCom and trigger events)."""
+        return {
+            "run_id": self.run_id,
+            "notebook_id": self.notebook_id,
+            "notebook_url": self.notebook_url,
+            "state": self.state,
+            "status": self.status,
+            "success": self.success,
+            "start_time": self.start_time.isoformat() if self.start_time else None,
+            "end_time": self.end_time.isoformat() if self.end_time else None,
+            "update_report": self.update_report,
+            "direct_file_storage_write": self.direct_file_storage_write,
+            "read_only": self.read_only,
+            "artifacts": [artifact.to_dict() for artifact in self.artifacts],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DataloreRun:
+        """Rebuild a run from :meth:`to_dict`'s output."""
+        return cls(
+            run_id=data["run_id"],
+            notebook_id=data.get("notebook_id"),
+            notebook_url=data.get("notebook_url"),
+            status=data.get("status"),
+            success=data.get("success"),
+            start_time=_from_iso(data.get("start_time")),
+            end_time=_from_iso(data.get("end_time")),
+            update_report=data.get("update_report"),
+            direct_file_storage_write=data.get("direct_file_storage_write"),
+            read_only=data.get("read_only"),
+            artifacts=tuple(DataloreArtifact(**artifact) for artifact in data.get("artifacts") or ()),
+        )
+
+
+def _notebook_id(user_id: object, notebook_id: object) -> str | None:
+    if not isinstance(notebook_id, str) or not notebook_id:
+        return None
+    if "/" in notebook_id or not isinstance(user_id, str) or not user_id:
+        return notebook_id
+    return f"{user_id}/{notebook_id}"
+
+
+def _optional_bool(value: object, name: str, where: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    log.warning("Ignoring %s=%r in Datalore's status response %s: not a boolean.", name, value, where)
+    return None
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _parse_time(value: object, name: str, where: str) -> datetime.datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        if isinstance(value, (int, float)):
+            return datetime.datetime.fromtimestamp(value / 1000, tz=datetime.UTC)
+        if isinstance(value, str):
+            if value.strip().lstrip("-").isdigit():
+                return datetime.datetime.fromtimestamp(int(value) / 1000, tz=datetime.UTC)
+            parsed = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+        raise TypeError
+    except (TypeError, ValueError, OverflowError, OSError):
+        log.warning("Ignoring %s=%r in Datalore's status response %s: not a time.", name, value, where)
+        return None
+
+
+def _parse_artifacts(value: object, base_url: str, where: str) -> tuple[DataloreArtifact, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DataloreResponseError(
+            f"Datalore's status response {where} has artifacts {_clip(value)}; expected a list"
+        )
+    artifacts = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("path", ""), str):
+            raise DataloreResponseError(
+                f"Datalore's status response {where} has artifact {_clip(item)}; expected "
+                '{"name": ..., "path": ...}'
+            )
+        path = item.get("path") or ""
+        name = item.get("name")
+        name = str(name) if name is not None else path.rsplit("/", 1)[-1]
+        artifacts.append(
+            DataloreArtifact(name=name, path=path, url=absolute_url(base_url, path) if path else "")
+        )
+    return tuple(artifacts)
+
+
+def _from_iso(value: str | None) -> datetime.datetime | None:
+    return datetime.datetime.fromisoformat(value) if value else None
+
+
+def _clip(value: object, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."

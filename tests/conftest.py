@@ -1,0 +1,34 @@
+"""Test set-up: a private AIRFLOW_HOME, and connections given as environment variables."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+# Before anything imports Airflow: a throw-away home, no example DAGs.
+_HOME = tempfile.mkdtemp(prefix="airflow-home-")
+os.environ["AIRFLOW_HOME"] = _HOME
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", os.path.join(_HOME, "dags"))
+
+import pytest  # noqa: E402
+
+TOKEN = "dl-test-token-5f3a9c1e7b"
+
+
+@pytest.fixture
+def datalore_connection(monkeypatch):
+    """Return a function that defines a ``datalore`` connection through an environment variable."""
+
+    def define(
+        conn_id: str = "datalore_default", host: str | None = "https://datalore.example.com", **fields
+    ):
+        conn = {"conn_type": "datalore", "password": TOKEN, **fields}
+        if host is not None:
+            conn["host"] = host
+        conn = {key: value for key, value in conn.items() if value is not None}
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+        return conn
+
+    return define
