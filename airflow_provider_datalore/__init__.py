@@ -29,6 +29,25 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_datalore.hooks.datalore"],
             }
         ],
+        "operators": [
+            {
+                "integration-name": "Datalore",
+                "python-modules": ["airflow_provider_datalore.operators.datalore"],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Datalore",
+                "python-modules": ["airflow_provider_datalore.sensors.datalore"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Datalore",
+                "python-modules": ["airflow_provider_datalore.triggers.datalore"],
+            }
+        ],
+        "extra-links": ["airflow_provider_datalore.links.datalore.DataloreNotebookLink"],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,

@@ -24,7 +24,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 CONN_FIELDS: dict[str, Any] = {
     "timeout": {
         "label": "Request timeout (seconds)",
-        "schema": {"type": ["number", "null"], "default": DEFAULT_TIMEOUT, "minimum": 1},
+        "schema": {"type": ["integer", "null"], "default": int(DEFAULT_TIMEOUT), "minimum": 1},
         "description": "How long one HTTP request to Datalore may take.",
     },
     "verify_ssl": {

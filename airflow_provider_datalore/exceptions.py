@@ -24,13 +24,13 @@ class DataloreApiError(DataloreError):
         self,
         message: str,
         *,
-        status_code: int | None = None,
+        http_status: int | None = None,
         endpoint: str | None = None,
         server_message: str | None = None,
     ):
         super().__init__(message)
         #: The HTTP status received, or None when no answer came.
-        self.status_code = status_code
+        self.http_status = http_status
         #: The method and path, e.g. ``POST /api/run/v1/notebook``.
         self.endpoint = endpoint
         #: The text of the server's JSON ``{"error": ...}`` body; None when the body was not JSON.

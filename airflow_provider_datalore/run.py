@@ -142,6 +142,16 @@ class DataloreRun:
             artifacts=_parse_artifacts(payload.get("artifacts"), base_url, where),
         )
 
+    def timeout_message(self, waited: float | None = None) -> str:
+        """Return the message for a wait that ran out: the run itself goes on in Datalore."""
+        of = f" of notebook {self.notebook_id}" if self.notebook_id else ""
+        after = f" after {waited:g} s" if waited is not None else ""
+        follow = f"; follow it at {self.notebook_url}." if self.notebook_url else "."
+        return (
+            f"Stopped waiting for Datalore run {self.run_id}{of}{after}: it is still in progress (status "
+            f"{self.status!r}). The run goes on in Datalore (the Run API cannot stop a run){follow}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Return the run as a JSON-safe dict (for XCom and trigger events)."""
         return {

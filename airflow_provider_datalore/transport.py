@@ -99,7 +99,7 @@ class _AttemptFailed(Exception):
         if status == 400:
             return DataloreBadRequestError(
                 f"Datalore rejected the request to {call.action} ({call.where}) as invalid (HTTP 400){server}",
-                status_code=status,
+                http_status=status,
                 endpoint=call.where,
                 server_message=self.server_message,
             )
@@ -108,7 +108,7 @@ class _AttemptFailed(Exception):
                 f"Datalore refused the API token (HTTP 401) when asked to {call.action} ({call.where}){server}. "
                 f"The token is missing, invalid or expired: check the password of Airflow connection "
                 f"{conn_id!r}.",
-                status_code=status,
+                http_status=status,
                 endpoint=call.where,
                 server_message=self.server_message,
             )
@@ -121,7 +121,7 @@ class _AttemptFailed(Exception):
             return DataloreForbiddenError(
                 f"Datalore refused to {call.action} ({call.where}, HTTP 403){server}: the API token of "
                 f"Airflow connection {conn_id!r} {what}.",
-                status_code=status,
+                http_status=status,
                 endpoint=call.where,
                 server_message=self.server_message,
             )
@@ -135,7 +135,7 @@ class _AttemptFailed(Exception):
                 what = f"run {call.run_id} was not found (wrong run id, or not visible to this token)"
             return DataloreNotFoundError(
                 f"Datalore could not {call.action} ({call.where}, HTTP 404){server}: {what}.",
-                status_code=status,
+                http_status=status,
                 endpoint=call.where,
                 server_message=self.server_message,
             )
@@ -160,14 +160,14 @@ class _AttemptFailed(Exception):
                 f"Could not {call.action} ({call.where}): {self.reason}. The request may have reached "
                 f"Datalore, so the notebook may be running now. It is not retried, to avoid a duplicate "
                 f"run: check {call.notebook_url} before running the task again.",
-                status_code=status,
+                http_status=status,
                 endpoint=call.where,
             )
         if self.failure is Failure.BAD_BODY:
             return DataloreResponseError(f"Could not {call.action} ({call.where}){tries}: {self.reason}")
         return DataloreRequestError(
             f"Could not {call.action} ({call.where}){tries}: {self.reason}",
-            status_code=status,
+            http_status=status,
             endpoint=call.where,
             server_message=self.server_message,
         )

@@ -32,3 +32,29 @@ def datalore_connection(monkeypatch):
         return conn
 
     return define
+
+
+@pytest.fixture
+def emulator(datalore_connection):
+    """A running Datalore emulator, and ``datalore_default`` pointing at it with the test token."""
+    from airflow_provider_datalore.emulator import Artifact, DataloreEmulator, EmulatorConfig, Notebook
+
+    config = EmulatorConfig(
+        tokens={
+            TOKEN: {
+                "demo/sales-report": "editor",
+                "demo/failing": "editor",
+                "demo/slow": "editor",
+                "demo/read-only": "viewer",
+            }
+        },
+        notebooks=[
+            Notebook(id="demo/sales-report", polls=2, artifacts=(Artifact(name="sales-report.ipynb"),)),
+            Notebook(id="demo/failing", polls=1, outcome="failure"),
+            Notebook(id="demo/slow", duration=3600),
+            Notebook(id="demo/read-only"),
+        ],
+    )
+    with DataloreEmulator(config) as emu:
+        datalore_connection(host=emu.url)
+        yield emu

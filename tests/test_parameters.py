@@ -29,7 +29,7 @@ from airflow_provider_datalore.parameters import (
         (datetime.date(2026, 11, 26), "2026-11-26"),
         (datetime.datetime(2026, 11, 26, 8, 30), "2026-11-26T08:30:00"),
         (
-            datetime.datetime(2026, 11, 26, 8, 30, tzinfo=datetime.timezone.utc),
+            datetime.datetime(2026, 11, 26, 8, 30, tzinfo=datetime.UTC),
             "2026-11-26T08:30:00+00:00",
         ),
     ],

@@ -92,7 +92,7 @@ def test_retry_after_wins_but_is_capped():
     ],
 )
 def test_parse_retry_after(header, expected):
-    now = datetime.datetime(2026, 11, 26, 12, 0, 0, tzinfo=datetime.timezone.utc)
+    now = datetime.datetime(2026, 11, 26, 12, 0, 0, tzinfo=datetime.UTC)
     assert parse_retry_after(header, now) == expected
 
 

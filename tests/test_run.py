@@ -10,7 +10,7 @@ from airflow_provider_datalore.exceptions import DataloreResponseError
 from airflow_provider_datalore.run import DataloreArtifact, DataloreRun
 
 BASE = "https://corp.example/datalore"
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 def finished(**overrides):

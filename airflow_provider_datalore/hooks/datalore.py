@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow.providers.common.compat.sdk import BaseHook
 
@@ -31,9 +31,6 @@ from airflow_provider_datalore.retry import RetryPolicy
 from airflow_provider_datalore.run import DataloreRun
 from airflow_provider_datalore.transport import AsyncTransport, Call, SyncTransport
 from airflow_provider_datalore.urls import normalize_notebook_id, notebook_url
-
-if TYPE_CHECKING:
-    import datetime
 
 RUN_PATH = "/api/run/v1/notebook"
 STATUS_PATH = "/api/run/v1/{run_id}"
@@ -224,7 +221,7 @@ class DataloreHook(BaseHook):
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise DataloreRunTimeoutError(timeout_message(run, timeout))
+                    raise DataloreRunTimeoutError(run.timeout_message(timeout))
                 wait = min(wait, remaining)
             self.log.info("%s; next check in %.0f s.", run.describe(), wait)
             time.sleep(wait)
@@ -258,7 +255,7 @@ class DataloreHook(BaseHook):
         except DataloreAuthenticationError as err:
             return False, str(err)
         except DataloreApiError as err:
-            status = err.status_code
+            status = err.http_status
             if status in (400, 403, 404) and err.server_message is not None:
                 return True, f"Connected to Datalore at {settings.base_url}: the API token was accepted."
             if status is not None:
@@ -285,16 +282,12 @@ class DataloreHook(BaseHook):
         """Return the extra connection fields (Airflow 2.11 to 3.1)."""
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
-        from wtforms import BooleanField, StringField
+        from wtforms import BooleanField, IntegerField, StringField
         from wtforms.validators import NumberRange, Optional
 
-        try:
-            from wtforms import FloatField as NumberField
-        except ImportError:  # pragma: no cover
-            from wtforms import DecimalField as NumberField
-
+        # Airflow 2.x accepts only IntegerField, PasswordField, StringField and BooleanField here.
         return {
-            "timeout": NumberField(
+            "timeout": IntegerField(
                 lazy_gettext(CONN_FIELDS["timeout"]["label"]),
                 widget=BS3TextFieldWidget(),
                 validators=[Optional(), NumberRange(min=1)],
@@ -337,20 +330,7 @@ def check_seconds(name: str, value: object) -> float:
     """Return a positive number of seconds from a number or ``timedelta``; ``ValueError`` otherwise."""
     import datetime
 
-    if isinstance(value, datetime.timedelta):
-        value = value.total_seconds()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+    seconds = value.total_seconds() if isinstance(value, datetime.timedelta) else value
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
         raise ValueError(f"{name} {value!r} is not valid; expected a number of seconds (or a timedelta) > 0")
-    return float(value)
-
-
-def timeout_message(run: DataloreRun, timeout: float | datetime.timedelta | None) -> str:
-    """Return the message for a wait that ran out: the run itself goes on."""
-    return (
-        f"Stopped waiting for Datalore run {run.run_id}"
-        + (f" of notebook {run.notebook_id}" if run.notebook_id else "")
-        + (f" after {timeout} s" if timeout is not None else "")
-        + f": it is still in progress (status {run.status!r}). The run goes on in Datalore (the Run API "
-        + "cannot stop a run)"
-        + (f"; follow it at {run.notebook_url}." if run.notebook_url else ".")
-    )
+    return float(seconds)

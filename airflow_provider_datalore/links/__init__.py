@@ -1,0 +1,1 @@
+"""Datalore extra links."""

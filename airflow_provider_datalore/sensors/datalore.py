@@ -1,0 +1,125 @@
+"""``DataloreRunStatusSensor``: wait for a Datalore run that another task started."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
+
+from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
+from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
+from airflow_provider_datalore.operators.datalore import DEFERRAL_GRACE, DataloreRunCompletionMixin
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_datalore.hooks.datalore import DataloreHook
+
+
+class DataloreRunStatusSensor(DataloreRunCompletionMixin, BaseSensorOperator):
+    """
+    Wait for a Datalore run to finish; succeed with the run as the result when it succeeded.
+
+    Typically waits on a run that ``DataloreRunNotebookOperator(wait_for_termination=False)`` started:
+    ``run_id="{{ ti.xcom_pull(task_ids='start', key='run_id') }}"``. Deferrable, it checks once and then
+    waits in the triggerer. On success it returns the run as a dict and pushes ``artifacts`` to XCom; a
+    failed run fails the task (or skips it with ``soft_fail``). A timeout stops the waiting, not the run.
+
+    :param run_id: The Datalore run to wait for. (templated)
+    :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
+    :param deferrable: Wait in the triggerer, freeing the worker slot. Defaults to
+        ``[operators] default_deferrable``.
+    :param poke_interval: Seconds between status checks (default 10).
+    :param timeout: Seconds to wait at most (default 7 days).
+    :param soft_fail: Skip the task instead of failing it when the run failed or the wait timed out.
+    """
+
+    template_fields: Sequence[str] = ("run_id",)
+    operator_extra_links = (DataloreNotebookLink(),)
+    ui_color = "#6B57FF"
+    ui_fgcolor = "#FFFFFF"
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        datalore_conn_id: str = DEFAULT_CONN_ID,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poke_interval: float = 10,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.run_id = run_id
+        self.datalore_conn_id = datalore_conn_id
+        self.deferrable = deferrable
+
+    @cached_property
+    def hook(self) -> DataloreHook:
+        """The hook for ``datalore_conn_id``."""
+        from airflow_provider_datalore.hooks.datalore import DataloreHook
+
+        return DataloreHook(datalore_conn_id=self.datalore_conn_id)
+
+    def execute(self, context: Context) -> Any:
+        """Check once; then wait here (poke) or in the triggerer (deferrable)."""
+        from airflow_provider_datalore.hooks.datalore import check_seconds
+
+        self._poke_seconds = check_seconds("poke_interval", self.poke_interval)
+        self._timeout_seconds = check_seconds("timeout", self.timeout)
+        if not self.deferrable:
+            from airflow.providers.common.compat.sdk import AirflowSensorTimeout
+
+            try:
+                return super().execute(context)
+            except AirflowSensorTimeout as err:
+                raise AirflowSensorTimeout(
+                    f"{err} Stopped waiting for Datalore run {self.run_id}; the run goes on in Datalore "
+                    "(the Run API cannot stop a run)."
+                ) from None
+        done = self.poke(context)
+        if isinstance(done, PokeReturnValue) and done.is_done:
+            return done.xcom_value
+        from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
+
+        self.defer(
+            trigger=DataloreRunStatusTrigger(
+                run_id=self.run_id,
+                datalore_conn_id=self.datalore_conn_id,
+                poll_interval=self._poke_seconds,
+                end_time=time.time() + self._timeout_seconds,
+            ),
+            method_name="execute_complete",
+            timeout=datetime.timedelta(seconds=self._timeout_seconds) + DEFERRAL_GRACE,
+        )
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        """Read the run once; when it has finished, return its result or raise for a failed run."""
+        run = self.hook.get_run(self.run_id)
+        if run.notebook_url and not getattr(self, "_link_pushed", False):
+            context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=run.notebook_url)
+            self._link_pushed = True
+        if not run.is_finished:
+            self.log.info("%s.", run.describe())
+            return False
+        return PokeReturnValue(
+            is_done=True, xcom_value=self.finish_run(context, run.state, run.describe(), run)
+        )
+
+    def failure_error(self, error: Exception) -> Exception:
+        if self.soft_fail:
+            from airflow.providers.common.compat.sdk import AirflowSkipException
+
+            return AirflowSkipException(str(error))
+        return error
+
+    def timeout_error(self, message: str) -> Exception:
+        from airflow.providers.common.compat.sdk import AirflowSensorTimeout, AirflowSkipException
+
+        if self.soft_fail:
+            return AirflowSkipException(message)
+        return AirflowSensorTimeout(message)

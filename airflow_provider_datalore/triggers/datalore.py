@@ -1,0 +1,91 @@
+"""``DataloreRunStatusTrigger``: wait for a Datalore run in the triggerer, without a worker slot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+
+class DataloreRunStatusTrigger(BaseTrigger):
+    """
+    Poll a Datalore run until it finishes, then fire one event.
+
+    The event's payload is ``{"status": "success" | "failed" | "timeout" | "error", "run_id": ...,
+    "run": <DataloreRun.to_dict()> or None, "message": ...}``. The trigger only reads (it never starts a
+    run), so a triggerer restart that runs it again loses nothing and duplicates nothing. Transient poll
+    failures are retried under the hook's policy; an ``error`` event comes only when that is used up.
+
+    :param run_id: The Datalore run to wait for.
+    :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
+    :param poll_interval: Seconds between polls.
+    :param end_time: Deadline as a Unix timestamp; None waits for ever.
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        datalore_conn_id: str = DEFAULT_CONN_ID,
+        poll_interval: float = 10.0,
+        end_time: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.datalore_conn_id = datalore_conn_id
+        self.poll_interval = poll_interval
+        self.end_time = end_time
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Return the class path and the JSON-safe arguments that re-create this trigger."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "run_id": self.run_id,
+                "datalore_conn_id": self.datalore_conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until the run finishes or the deadline passes; yield exactly one event."""
+        from airflow_provider_datalore.exceptions import DataloreError
+        from airflow_provider_datalore.hooks.datalore import DataloreHook
+
+        hook = DataloreHook(datalore_conn_id=self.datalore_conn_id)
+        try:
+            async with await hook.a_transport() as transport:
+                while True:
+                    run = await hook.a_get_run(self.run_id, transport)
+                    if run.is_finished:
+                        event = "success" if run.is_successful else "failed"
+                        yield self._event(event, run.describe(), run.to_dict())
+                        return
+                    remaining = None if self.end_time is None else self.end_time - time.time()
+                    if remaining is not None and remaining <= 0:
+                        yield self._event("timeout", run.timeout_message(), run.to_dict())
+                        return
+                    self.log.info("%s; next check in %s s.", run.describe(), self.poll_interval)
+                    await asyncio.sleep(
+                        self.poll_interval if remaining is None else min(self.poll_interval, remaining)
+                    )
+        except (DataloreError, ValueError) as err:
+            yield self._event("error", f"Stopped waiting for Datalore run {self.run_id}: {err}", None)
+
+    def _event(self, status: str, message: str, run: dict[str, Any] | None) -> TriggerEvent:
+        return TriggerEvent({"status": status, "run_id": self.run_id, "run": run, "message": message})
+
+    async def on_kill(self) -> None:
+        """Say that the run goes on: the Run API cannot stop a run (Airflow >= 3.3 calls this)."""
+        self.log.warning(
+            "The task waiting for Datalore run %s was killed. The run goes on in Datalore: the Run API "
+            "has no way to stop it.",
+            self.run_id,
+        )

@@ -1,0 +1,198 @@
+"""DataloreRunStatusTrigger against the emulator over real HTTP: one event, and nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from airflow_provider_datalore.hooks.datalore import DataloreHook
+from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
+from tests.conftest import TOKEN
+
+
+def collect(trigger: DataloreRunStatusTrigger) -> list[dict]:
+    """Run the trigger as the triggerer does and return the payloads of every event it yields."""
+
+    async def consume():
+        return [event.payload async for event in trigger.run()]
+
+    return asyncio.run(consume())
+
+
+def start(emulator, notebook_id: str) -> str:
+    return DataloreHook().run_notebook(notebook_id)
+
+
+def test_serialize_round_trips_exactly():
+    trigger = DataloreRunStatusTrigger(
+        run_id="r1", datalore_conn_id="dl", poll_interval=2.5, end_time=1795687200.5
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_datalore.triggers.datalore.DataloreRunStatusTrigger"
+    assert kwargs == {
+        "run_id": "r1",
+        "datalore_conn_id": "dl",
+        "poll_interval": 2.5,
+        "end_time": 1795687200.5,
+    }
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    again = DataloreRunStatusTrigger(**kwargs)
+    assert again.serialize() == (classpath, kwargs)
+
+
+def test_serialized_kwargs_hold_no_secret(emulator):
+    _, kwargs = DataloreRunStatusTrigger(run_id="r1", end_time=None).serialize()
+    assert TOKEN not in json.dumps(kwargs)
+
+
+def test_success_event_carries_the_run(emulator):
+    run_id = start(emulator, "demo/sales-report")
+    events = collect(DataloreRunStatusTrigger(run_id=run_id, poll_interval=0.05, end_time=time.time() + 30))
+    assert len(events) == 1
+    (event,) = events
+    assert event["status"] == "success"
+    assert event["run_id"] == run_id
+    assert event["message"] == (
+        f"Datalore run {run_id} of notebook demo/sales-report ({emulator.url}/notebook/demo/sales-report) succeeded"
+    )
+    assert event["run"]["success"] is True
+    assert event["run"]["artifacts"] == [
+        {
+            "name": "sales-report.ipynb",
+            "path": f"/notebook/demo/sales-report/artifacts/{run_id}/sales-report.ipynb",
+            "url": f"{emulator.url}/notebook/demo/sales-report/artifacts/{run_id}/sales-report.ipynb",
+        }
+    ]
+    assert json.loads(json.dumps(event)) == event
+    # Two polls in progress, then finished: three reads, and the one start.
+    assert [(e.method, e.status) for e in emulator.journal] == [("POST", 200)] + [("GET", 200)] * 3
+
+
+def test_failed_event(emulator):
+    run_id = start(emulator, "demo/failing")
+    (event,) = collect(DataloreRunStatusTrigger(run_id=run_id, poll_interval=0.05))
+    assert event["status"] == "failed"
+    assert event["message"].endswith("failed")
+    assert event["run"]["success"] is False
+
+
+def test_timeout_event_says_the_run_goes_on(emulator):
+    run_id = start(emulator, "demo/slow")
+    (event,) = collect(
+        DataloreRunStatusTrigger(run_id=run_id, poll_interval=0.05, end_time=time.time() + 0.3)
+    )
+    assert event["status"] == "timeout"
+    assert event["message"] == (
+        f"Stopped waiting for Datalore run {run_id} of notebook demo/slow: it is still in progress (status "
+        f"'running'). The run goes on in Datalore (the Run API cannot stop a run); follow it at "
+        f"{emulator.url}/notebook/demo/slow."
+    )
+    assert event["run"]["state"] == "running"
+
+
+def test_transient_errors_are_retried_inside_the_trigger(emulator, monkeypatch):
+    monkeypatch.setattr(
+        "airflow_provider_datalore.retry.RetryPolicy.delay", lambda self, attempt, retry_after=None: 0.01
+    )
+    run_id = start(emulator, "demo/sales-report")
+    emulator.add_faults(
+        {"endpoint": "status", "status": 503, "retry_after": "0"},
+        {"endpoint": "status", "action": "drop"},
+        {"endpoint": "status", "action": "malformed_json"},
+        {"endpoint": "status", "status": 429},
+    )
+    (event,) = collect(DataloreRunStatusTrigger(run_id=run_id, poll_interval=0.05))
+    assert event["status"] == "success"
+    assert len(emulator.run_starts()) == 1
+
+
+def test_error_event_when_retries_are_used_up(emulator, monkeypatch):
+    monkeypatch.setattr(
+        "airflow_provider_datalore.retry.RetryPolicy.delay", lambda self, attempt, retry_after=None: 0.01
+    )
+    run_id = start(emulator, "demo/sales-report")
+    emulator.add_faults({"endpoint": "status", "status": 502, "times": 5})
+    (event,) = collect(DataloreRunStatusTrigger(run_id=run_id, poll_interval=0.05))
+    assert event["status"] == "error"
+    assert event["run"] is None
+    assert event["message"] == (
+        f"Stopped waiting for Datalore run {run_id}: Could not read the status of run {run_id} "
+        f"(GET /api/run/v1/{run_id}) after 5 attempts: HTTP 502: Injected 502"
+    )
+    assert TOKEN not in event["message"]
+
+
+def test_error_event_for_a_revoked_token(emulator):
+    run_id = start(emulator, "demo/slow")
+    emulator.revoke_token(TOKEN)
+    (event,) = collect(DataloreRunStatusTrigger(run_id=run_id, poll_interval=0.05))
+    assert event["status"] == "error"
+    assert "HTTP 401" in event["message"]
+    assert "check the password of Airflow connection 'datalore_default'" in event["message"]
+
+
+def test_run_gone_is_an_error_event(emulator):
+    run_id = start(emulator, "demo/slow")
+    emulator.delete_run(run_id)
+    (event,) = collect(DataloreRunStatusTrigger(run_id=run_id, poll_interval=0.05))
+    assert event["status"] == "error"
+    assert f"run {run_id} was not found" in event["message"]
+
+
+def test_a_re_created_trigger_finishes_the_job_without_a_second_run(emulator):
+    """A triggerer restart re-creates the trigger from serialize() and runs it from the start."""
+    run_id = start(emulator, "demo/sales-report")
+    first = DataloreRunStatusTrigger(run_id=run_id, poll_interval=0.05)
+
+    async def run_one_poll_then_die():
+        generator = first.run()
+        task = asyncio.ensure_future(generator.__anext__())
+        await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises((asyncio.CancelledError, StopAsyncIteration)):
+            await task
+        await generator.aclose()
+
+    asyncio.run(run_one_poll_then_die())
+    classpath, kwargs = first.serialize()
+    (event,) = collect(DataloreRunStatusTrigger(**kwargs))
+    assert event["status"] == "success"
+    assert len(emulator.run_starts()) == 1
+    assert [e.method for e in emulator.journal].count("POST") == 1
+
+
+def test_polls_reuse_one_connection(emulator):
+    """Keep-alive: the trigger's polls share a connection instead of a new handshake each."""
+    from airflow_provider_datalore.emulator import Notebook
+
+    emulator.add_notebook(Notebook(id="demo/ten-polls", polls=10))
+    emulator.add_token(TOKEN, {"demo/ten-polls": "editor"})
+    run_id = start(emulator, "demo/ten-polls")
+    (event,) = collect(DataloreRunStatusTrigger(run_id=run_id, poll_interval=0.01))
+    assert event["status"] == "success"
+    peers = (
+        {e.peer for e in emulator.journal if e.method == "GET"}
+        if hasattr(emulator.journal[0], "peer")
+        else None
+    )
+    if peers is not None:
+        assert len(peers) == 1
+
+
+def test_many_triggers_share_one_session(emulator):
+    run_ids = [start(emulator, "demo/sales-report") for _ in range(20)]
+
+    async def run_all():
+        triggers = [DataloreRunStatusTrigger(run_id=r, poll_interval=0.02) for r in run_ids]
+        results = await asyncio.gather(*[_first(t) for t in triggers])
+        return results
+
+    async def _first(trigger):
+        return [e.payload async for e in trigger.run()]
+
+    results = asyncio.run(run_all())
+    assert all(len(events) == 1 and events[0]["status"] == "success" for events in results)
+    assert sorted(events[0]["run_id"] for events in results) == sorted(run_ids)
