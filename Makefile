@@ -12,8 +12,7 @@ help:
 
 define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required; set PYTHON=python3.11")'
-	rm -rf $(1)
-	$(PYTHON) -m venv $(1)
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
 	$(1)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
 	$(1)/bin/python -m pip install $(PIP_FLAGS) -c $(2) -e ".[test,lint]"
 	touch $(1)/.installed
@@ -26,7 +25,7 @@ $(VENV2)/.installed: pyproject.toml constraints/airflow-2.11.txt
 	$(call make_venv,$(VENV2),constraints/airflow-2.11.txt)
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/python -m example_dags.demo
+	$(VENV)/bin/python scripts/demo.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

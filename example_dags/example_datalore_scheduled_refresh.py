@@ -13,9 +13,15 @@ from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_datalore.operators.datalore import DataloreRunNotebookOperator
 
+try:  # Airflow 3
+    from airflow.sdk import CronDataIntervalTimetable
+except ImportError:  # Airflow 2
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
 with DAG(
     dag_id="datalore_scheduled_refresh",
-    schedule="0 6 * * *",
+    # Every day at 06:00 UTC, for the day that just ended: data_interval_start..data_interval_end.
+    schedule=CronDataIntervalTimetable("0 6 * * *", timezone="UTC"),
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
     catchup=False,
     tags=["datalore", "example"],

@@ -10,7 +10,9 @@ import tempfile
 _HOME = tempfile.mkdtemp(prefix="airflow-home-")
 os.environ["AIRFLOW_HOME"] = _HOME
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", os.path.join(_HOME, "dags"))
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "example_dags"
+)
 
 import pytest  # noqa: E402
 

@@ -1,0 +1,123 @@
+"""Every example DAG, run with dag.test() against the emulator, deferrable and not."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.helpers import fast, run_dag, task_states, xcom
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=[True, False], ids=["deferrable", "polling"])
+def deferrable(request):
+    return request.param
+
+
+def expected_artifacts(emulator, run_id):
+    return [
+        {
+            "name": "sales-report.ipynb",
+            "path": f"/notebook/demo/sales-report/artifacts/{run_id}/sales-report.ipynb",
+            "url": f"{emulator.url}/notebook/demo/sales-report/artifacts/{run_id}/sales-report.ipynb",
+        }
+    ]
+
+
+def test_scheduled_refresh(example_dags, emulator, trigger_runs, deferrable):
+    dag = fast(example_dags.get_dag("datalore_scheduled_refresh"), deferrable=deferrable)
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"refresh_sales_report": "success"}
+
+    (start,) = emulator.run_starts()
+    run_id = xcom(dag_run, "refresh_sales_report", "run_id")
+    assert start.body == {
+        "notebookId": "demo/sales-report",
+        "parameters": [
+            {"name": "start_date", "value": dag_run.data_interval_start.strftime("%Y-%m-%d")},
+            {"name": "end_date", "value": dag_run.data_interval_end.strftime("%Y-%m-%d")},
+            {"name": "region", "value": "EMEA"},
+        ],
+        "updateReport": "on success",
+    }
+    assert emulator.runs[run_id].parameters == start.body["parameters"]
+    result = xcom(dag_run, "refresh_sales_report")
+    assert result["run_id"] == run_id
+    assert result["notebook_id"] == "demo/sales-report"
+    assert result["success"] is True
+    assert result["update_report"] == "on success"
+    assert result["start_time"] and result["end_time"]
+    assert result["artifacts"] == expected_artifacts(emulator, run_id)
+    assert xcom(dag_run, "refresh_sales_report", "artifacts") == expected_artifacts(emulator, run_id)
+    assert (
+        xcom(dag_run, "refresh_sales_report", "notebook_url") == f"{emulator.url}/notebook/demo/sales-report"
+    )
+    assert trigger_runs == ([run_id] if deferrable else [])
+
+
+def test_report_after_data_load(example_dags, emulator, trigger_runs, deferrable):
+    producer = example_dags.get_dag("datalore_load_sales")
+    assert task_states(run_dag(producer)) == {"load_sales": "success"}
+
+    consumer = fast(example_dags.get_dag("datalore_report_after_load"), deferrable=deferrable)
+    dag_run = run_dag(consumer)
+    assert task_states(dag_run) == {"update_sales_report": "success"}
+    (start,) = emulator.run_starts()
+    assert start.body == {
+        "notebookId": "demo/sales-report",
+        "parameters": [
+            {"name": "source", "value": "warehouse://sales/daily"},
+            {"name": "triggered_by", "value": dag_run.run_id},
+        ],
+        "updateReport": "on success",
+    }
+    assert xcom(dag_run, "update_sales_report")["success"] is True
+    assert len(trigger_runs) == (1 if deferrable else 0)
+
+
+def test_start_then_sense_then_use_artifacts(example_dags, emulator, trigger_runs, deferrable):
+    dag = fast(example_dags.get_dag("datalore_start_then_sense"), deferrable=deferrable)
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {
+        "start_run": "success",
+        "wait_for_run": "success",
+        "publish_artifacts": "success",
+    }
+    (start,) = emulator.run_starts()
+    assert start.body == {
+        "notebookId": "demo/sales-report",
+        "parameters": [{"name": "region", "value": "AMER"}],
+    }
+    run_id = xcom(dag_run, "start_run")
+    assert xcom(dag_run, "start_run", "run_id") == run_id
+    assert xcom(dag_run, "wait_for_run")["run_id"] == run_id
+    assert xcom(dag_run, "wait_for_run", "artifacts") == expected_artifacts(emulator, run_id)
+    assert xcom(dag_run, "publish_artifacts") == [a["url"] for a in expected_artifacts(emulator, run_id)]
+    assert xcom(dag_run, "wait_for_run", "notebook_url") == f"{emulator.url}/notebook/demo/sales-report"
+    assert trigger_runs == ([run_id] if deferrable else [])
+
+
+def test_one_run_per_parameter_set(example_dags, emulator, trigger_runs, deferrable):
+    dag = fast(example_dags.get_dag("datalore_per_region"), deferrable=deferrable)
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {f"regional_report[{i}]": "success" for i in range(3)}
+    starts = emulator.run_starts()
+    ds = dag_run.logical_date.strftime("%Y-%m-%d")
+    assert sorted((s.body["parameters"][0]["value"], s.body["parameters"][1]["value"]) for s in starts) == [
+        ("AMER", ds),
+        ("APAC", ds),
+        ("EMEA", ds),
+    ]
+    run_ids = {xcom(dag_run, "regional_report", "run_id", i) for i in range(3)}
+    assert run_ids == set(emulator.runs)
+    assert len(trigger_runs) == (3 if deferrable else 0)
+
+
+def test_failed_run_fails_the_task(example_dags, emulator, deferrable):
+    dag = fast(example_dags.get_dag("datalore_scheduled_refresh"), deferrable=deferrable)
+    dag.get_task("refresh_sales_report").notebook_id = "demo/failing"
+    dag.get_task("refresh_sales_report").retries = 0
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"refresh_sales_report": "failed"}
+    assert len(emulator.run_starts()) == 1
+    assert xcom(dag_run, "refresh_sales_report", "run_id") in emulator.runs
