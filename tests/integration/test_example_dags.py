@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.helpers import fast, run_dag, task_states, xcom
+from tests.integration.helpers import AIRFLOW_2, fast, run_dag, task_states, xcom
 
 pytestmark = pytest.mark.integration
 
@@ -121,3 +121,18 @@ def test_failed_run_fails_the_task(example_dags, emulator, deferrable):
     assert task_states(dag_run) == {"refresh_sales_report": "failed"}
     assert len(emulator.run_starts()) == 1
     assert xcom(dag_run, "refresh_sales_report", "run_id") in emulator.runs
+
+
+def test_the_notebook_link_points_at_the_notebook(example_dags, emulator):
+    from airflow_provider_datalore.links.datalore import DataloreNotebookLink
+
+    dag = fast(example_dags.get_dag("datalore_start_then_sense"), deferrable=True)
+    dag_run = run_dag(dag)
+    expected = f"{emulator.url}/notebook/demo/sales-report"
+    for task_id in ("start_run", "wait_for_run"):
+        (ti,) = [ti for ti in dag_run.get_task_instances() if ti.task_id == task_id]
+        assert DataloreNotebookLink.name == "Datalore notebook"
+        if AIRFLOW_2:  # the webserver asks the link when the page is shown
+            assert DataloreNotebookLink().get_link(dag.get_task(task_id), ti_key=ti.key) == expected
+        else:  # Airflow 3 asks it on the worker when the task ends, and stores it for the UI
+            assert xcom(dag_run, task_id, "_link_DataloreNotebookLink") == expected

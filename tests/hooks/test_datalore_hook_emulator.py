@@ -1,0 +1,170 @@
+"""DataloreHook against the emulator over real HTTP(S): async twins, TLS, faults, test_connection."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from airflow_provider_datalore.exceptions import (
+    DataloreForbiddenError,
+    DataloreNotFoundError,
+    DataloreRequestError,
+    DataloreRunMayHaveStartedError,
+)
+from airflow_provider_datalore.hooks.datalore import DataloreHook
+from tests.conftest import TOKEN
+
+
+@pytest.fixture
+def no_wait(monkeypatch):
+    monkeypatch.setattr(
+        "airflow_provider_datalore.retry.RetryPolicy.delay", lambda self, attempt, retry_after=None: 0.0
+    )
+
+
+def test_sync_and_async_twins_return_the_same_run(emulator):
+    hook = DataloreHook()
+    run_id = hook.run_notebook("demo/sales-report", parameters={"region": "EU"})
+    sync_run = hook.get_run(run_id)
+    async_run = asyncio.run(DataloreHook().a_get_run(run_id))
+    assert sync_run.run_id == async_run.run_id == run_id
+    assert sync_run.notebook_url == async_run.notebook_url == f"{emulator.url}/notebook/demo/sales-report"
+    assert emulator.runs[run_id].parameters == [{"name": "region", "value": "EU"}]
+
+
+def test_wait_for_run_against_the_emulator(emulator):
+    hook = DataloreHook()
+    run = hook.wait_for_run(hook.run_notebook("demo/sales-report"), poll_interval=0.01, timeout=10)
+    assert run.is_successful
+    assert [a.name for a in run.artifacts] == ["sales-report.ipynb"]
+
+
+def test_viewer_gets_403_and_unknown_notebook_404(emulator):
+    hook = DataloreHook()
+    with pytest.raises(DataloreForbiddenError, match="view-only access to notebook demo/read-only"):
+        hook.run_notebook("demo/read-only")
+    with pytest.raises(DataloreNotFoundError, match="notebook demo/unknown is not shared with the API token"):
+        hook.run_notebook("demo/unknown")
+    assert emulator.runs == {}
+
+
+def test_post_dropped_after_the_run_started_is_not_retried(emulator, no_wait):
+    emulator.add_faults({"endpoint": "run", "action": "drop", "process": True})
+    with pytest.raises(DataloreRunMayHaveStartedError, match="may have reached Datalore"):
+        DataloreHook().run_notebook("demo/sales-report")
+    assert len(emulator.runs) == 1
+    assert len(emulator.requests(method="POST")) == 1
+
+
+def test_post_500_is_not_retried(emulator, no_wait):
+    emulator.add_faults({"endpoint": "run", "status": 500, "process": True})
+    with pytest.raises(DataloreRunMayHaveStartedError):
+        DataloreHook().run_notebook("demo/sales-report")
+    assert len(emulator.requests(method="POST")) == 1
+
+
+def test_post_429_is_retried_and_starts_exactly_one_run(emulator, no_wait):
+    emulator.add_faults({"endpoint": "run", "status": 429, "retry_after": "0", "times": 2})
+    run_id = DataloreHook().run_notebook("demo/sales-report")
+    assert list(emulator.runs) == [run_id]
+    assert [e.status for e in emulator.requests(method="POST")] == [429, 429, 200]
+
+
+def test_post_to_a_closed_port_is_retried_then_fails_without_a_run(datalore_connection, no_wait):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    datalore_connection(host=f"http://127.0.0.1:{port}")
+    with pytest.raises(DataloreRequestError, match="after 5 attempts: connect") as err:
+        DataloreHook().run_notebook("demo/sales-report")
+    assert not isinstance(err.value, DataloreRunMayHaveStartedError)
+
+
+def test_read_timeout_on_status_is_retried(emulator, datalore_connection, no_wait):
+    datalore_connection(host=emulator.url, extra={"timeout": 0.3})
+    hook = DataloreHook()
+    run_id = hook.run_notebook("demo/sales-report")
+    emulator.add_faults({"endpoint": "status", "action": "delay", "seconds": 1.0})
+    assert hook.get_run(run_id).run_id == run_id
+    assert len(emulator.requests(method="GET")) == 2
+
+
+def test_async_status_survives_reset_and_malformed_json(emulator, no_wait):
+    run_id = DataloreHook().run_notebook("demo/sales-report")
+    emulator.add_faults(
+        {"endpoint": "status", "action": "reset"}, {"endpoint": "status", "action": "malformed_json"}
+    )
+    run = asyncio.run(DataloreHook().a_get_run(run_id))
+    assert run.run_id == run_id
+    assert [e.fault for e in emulator.requests(method="GET")][:2] == ["reset", "malformed_json"]
+
+
+@pytest.mark.parametrize(
+    ("token", "prefix", "ok", "message"),
+    [
+        (TOKEN, "", True, "the API token was accepted"),
+        ("wrong-token", "", False, "Datalore refused the API token (HTTP 401)"),
+        (TOKEN, "/wrong-prefix", False, "does not answer like the Datalore Run API (HTTP 404"),
+    ],
+)
+def test_test_connection_against_the_emulator(emulator, datalore_connection, token, prefix, ok, message):
+    datalore_connection(host=emulator.url + prefix, password=token)
+    result = DataloreHook().test_connection()
+    assert result[0] is ok
+    assert message in result[1]
+    assert TOKEN not in result[1]
+    assert emulator.runs == {}
+    assert all(e.method == "GET" for e in emulator.journal)
+
+
+def test_test_connection_unknown_host(datalore_connection):
+    datalore_connection(host="https://datalore.invalid")
+    ok, message = DataloreHook().test_connection()
+    assert ok is False
+    assert "connect" in message
+
+
+def test_tls_with_the_emulators_ca(datalore_connection):
+    from airflow_provider_datalore.emulator import DataloreEmulator, EmulatorConfig, Notebook
+
+    config = EmulatorConfig(
+        tokens={TOKEN: {"demo/nb": "editor"}}, notebooks=[Notebook(id="demo/nb", polls=0)]
+    )
+    with DataloreEmulator(config, tls=True) as emulator:
+        datalore_connection(host=emulator.url, extra={"ca_bundle": emulator.ca_file})
+        hook = DataloreHook()
+        run_id = hook.run_notebook("demo/nb")
+        assert hook.get_run(run_id).is_successful
+        assert asyncio.run(DataloreHook().a_get_run(run_id)).is_successful
+        assert DataloreHook().test_connection()[0] is True
+
+
+def test_tls_without_the_ca_fails_clearly_and_is_not_retried(datalore_connection, no_wait):
+    from airflow_provider_datalore.emulator import DataloreEmulator
+    from airflow_provider_datalore.exceptions import DataloreConfigError
+
+    with DataloreEmulator(tls=True) as emulator:
+        datalore_connection(host=emulator.url)
+        with pytest.raises(DataloreConfigError, match="TLS verification failed.*set 'CA bundle path'"):
+            DataloreHook().get_run("r1")
+        with pytest.raises(DataloreConfigError, match="TLS verification failed"):
+            asyncio.run(DataloreHook().a_get_run("r1"))
+        assert emulator.journal == []
+
+
+def test_on_premises_prefix(datalore_connection):
+    from airflow_provider_datalore.emulator import DataloreEmulator, EmulatorConfig, Notebook
+
+    config = EmulatorConfig(
+        tokens={TOKEN: {"team/nb": "editor"}}, notebooks=[Notebook(id="team/nb", polls=0)]
+    )
+    with DataloreEmulator(config, prefix="/datalore") as emulator:
+        datalore_connection(host=emulator.url)
+        hook = DataloreHook()
+        run = hook.get_run(hook.run_notebook(f"{emulator.url}/notebook/team/nb"))
+        assert run.notebook_url == f"{emulator.url}/notebook/team/nb"
+        assert run.artifacts[0].url.startswith(f"{emulator.url}/notebook/team/nb/")
+        assert {e.path.split("/api/")[0] for e in emulator.journal} == {"/datalore"}
