@@ -6,17 +6,18 @@ import json
 import os
 import tempfile
 
-# Before anything imports Airflow: a throw-away home, no example DAGs.
-_HOME = tempfile.mkdtemp(prefix="airflow-home-")
-os.environ["AIRFLOW_HOME"] = _HOME
+# Before anything imports Airflow: a throw-away home (one per test session), no example DAGs.
+if "DATALORE_TESTS_AIRFLOW_HOME" not in os.environ:
+    os.environ["DATALORE_TESTS_AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-home-")
+os.environ["AIRFLOW_HOME"] = os.environ["DATALORE_TESTS_AIRFLOW_HOME"]
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "example_dags"
 )
 
-import pytest  # noqa: E402
+import pytest
 
-TOKEN = "dl-test-token-5f3a9c1e7b"
+from tests.constants import TOKEN
 
 
 @pytest.fixture

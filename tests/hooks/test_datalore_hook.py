@@ -21,7 +21,7 @@ from airflow_provider_datalore.exceptions import (
     DataloreRunTimeoutError,
 )
 from airflow_provider_datalore.hooks.datalore import DataloreHook
-from tests.conftest import TOKEN
+from tests.constants import TOKEN
 
 BASE = "https://datalore.example.com"
 RUN_URL = f"{BASE}/api/run/v1/notebook"

@@ -13,7 +13,7 @@ from airflow_provider_datalore.exceptions import (
     DataloreRunMayHaveStartedError,
 )
 from airflow_provider_datalore.hooks.datalore import DataloreHook
-from tests.conftest import TOKEN
+from tests.constants import TOKEN
 
 
 @pytest.fixture

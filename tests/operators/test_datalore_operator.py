@@ -14,7 +14,7 @@ from airflow_provider_datalore.operators.datalore import (
     DataloreRunNotebookOperator,
 )
 from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
-from tests.conftest import TOKEN
+from tests.constants import TOKEN
 
 try:  # Airflow 3.3+: the task state store makes retried tries re-attach.
     from airflow.sdk import ResumableJobMixin as _SdkResumable  # noqa: F401

@@ -11,7 +11,7 @@ from airflow_provider_datalore.exceptions import DataloreRunFailedError
 from airflow_provider_datalore.hooks.datalore import DataloreHook
 from airflow_provider_datalore.sensors.datalore import DataloreRunStatusSensor
 from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
-from tests.conftest import TOKEN
+from tests.constants import TOKEN
 from tests.operators.test_datalore_operator import FakeTI
 
 compat = pytest.importorskip("airflow.providers.common.compat.sdk")

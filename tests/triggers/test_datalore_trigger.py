@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_datalore.hooks.datalore import DataloreHook
 from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
-from tests.conftest import TOKEN
+from tests.constants import TOKEN
 
 
 def collect(trigger: DataloreRunStatusTrigger) -> list[dict]:

@@ -1,0 +1,271 @@
+"""The aiohttp application: the Run API's endpoints, scripted faults on the wire, and the control plane."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from airflow_provider_datalore.emulator.config import Fault, parse_faults
+from airflow_provider_datalore.emulator.errors import ApiError
+from airflow_provider_datalore.emulator.state import EmulatorState, JournalEntry, JournalSlot
+from airflow_provider_datalore.emulator.validation import parse_interactive_request, parse_run_request
+
+CONTROL_PREFIX = "/_emulator"
+STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("state", EmulatorState)
+
+# Truncated bodies sent by the "malformed_json" fault, per endpoint.
+_MALFORMED_BODIES = {
+    "run": b'{"runId": "',
+    "status": b'{"runId": "run1", "status": "runn',
+    "interactive": b"{",
+}
+# A partial response sent before the connection is aborted by the "reset" fault.
+_RESET_RESPONSE = (
+    b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{"runId": "'
+)
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """What the journal and the handlers need from a request, read once."""
+
+    method: str
+    path: str
+    query: str
+    body: Any
+    body_is_json: bool
+    auth_present: bool
+    token: str | None
+    token_valid: bool
+    content_type: str
+    time: float
+
+
+@dataclass
+class _Outcome:
+    """The response the emulator decided on for a request, before any fault replaces it."""
+
+    status: int
+    body: Any
+    run_id: str | None = None
+
+
+_Operation = Callable[[EmulatorState, _Incoming, dict[str, str]], _Outcome]
+
+
+def create_app(state: EmulatorState, prefix: str = "") -> web.Application:
+    """Build the aiohttp app serving the Run API under ``prefix`` and the control plane at the root."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app[STATE_KEY] = state
+    app.router.add_post(f"{prefix}/api/run/v1/notebook", _endpoint("run", _run_notebook))
+    app.router.add_get(f"{prefix}/api/run/v1/{{run_id}}", _endpoint("status", _run_status), allow_head=False)
+    app.router.add_post(f"{prefix}/api/computation/v1/notebook", _endpoint("interactive", _run_interactive))
+    app.router.add_get(f"{CONTROL_PREFIX}/journal", _control_journal)
+    app.router.add_get(f"{CONTROL_PREFIX}/runs", _control_runs)
+    app.router.add_get(f"{CONTROL_PREFIX}/interactive", _control_interactive)
+    app.router.add_get(f"{CONTROL_PREFIX}/faults", _control_pending_faults)
+    app.router.add_post(f"{CONTROL_PREFIX}/faults", _control_add_faults)
+    app.router.add_post(f"{CONTROL_PREFIX}/reset", _control_reset)
+    app.router.add_route("*", "/{tail:.*}", _not_found)
+    return app
+
+
+# The Run API
+
+
+def _run_notebook(state: EmulatorState, incoming: _Incoming, _: dict[str, str]) -> _Outcome:
+    assert incoming.token is not None
+    _require_json(incoming)
+    run = state.start_run(incoming.token, parse_run_request(incoming.body))
+    return _Outcome(200, {"runId": run.run_id}, run_id=run.run_id)
+
+
+def _run_status(state: EmulatorState, incoming: _Incoming, match: dict[str, str]) -> _Outcome:
+    assert incoming.token is not None
+    return _Outcome(200, state.poll_run(incoming.token, match["run_id"]))
+
+
+def _run_interactive(state: EmulatorState, incoming: _Incoming, _: dict[str, str]) -> _Outcome:
+    assert incoming.token is not None
+    _require_json(incoming)
+    state.start_interactive(incoming.token, parse_interactive_request(incoming.body))
+    return _Outcome(200, {})
+
+
+def _require_json(incoming: _Incoming) -> None:
+    if incoming.content_type != "application/json":
+        raise ApiError(415, "Content-Type must be application/json")
+    if not incoming.body_is_json:
+        raise ApiError(400, "Request body must be a JSON object")
+
+
+def _handle(
+    operation: _Operation, state: EmulatorState, incoming: _Incoming, match: dict[str, str], slot: JournalSlot
+) -> _Outcome:
+    """Authenticate, then run the operation, turning API errors into their JSON answers."""
+    try:
+        if incoming.token is None:
+            raise ApiError(401, "No API token provided")
+        if not incoming.token_valid:
+            raise ApiError(401, "The API token is invalid or expired")
+        outcome = operation(state, incoming, match)
+    except ApiError as exc:
+        return _Outcome(exc.status, exc.to_body())
+    if outcome.run_id is not None:
+        state.update_entry(slot, run_id=outcome.run_id)
+    return outcome
+
+
+def _endpoint(name: str, operation: _Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Wrap an operation into a handler that applies the endpoint's faults and writes the journal."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        state = request.app[STATE_KEY]
+        incoming = await _read(request, state)
+        match = dict(request.match_info)
+        fault = state.take_fault(name)
+        # Journaled on arrival, so that a request held by a "delay" fault is visible while it waits.
+        slot = state.record(_entry(incoming, fault.label if fault is not None else None))
+        outcome = None
+        if fault is None or fault.process:
+            outcome = _handle(operation, state, incoming, match, slot)
+        if fault is not None and fault.action == "delay":
+            await asyncio.sleep(fault.seconds)
+        if fault is None or fault.action == "delay":
+            if outcome is None:
+                outcome = _handle(operation, state, incoming, match, slot)
+            response: web.StreamResponse = web.json_response(outcome.body, status=outcome.status)
+            status: int | None = outcome.status
+        else:
+            response, status = await _apply_fault(request, fault, name)
+        state.update_entry(slot, status=status)
+        return response
+
+    return handler
+
+
+async def _apply_fault(
+    request: web.Request, fault: Fault, endpoint: str
+) -> tuple[web.StreamResponse, int | None]:
+    """Answer with the fault instead of the real response; status None means no response was sent."""
+    if fault.status is not None:
+        body = fault.body if fault.body is not None else {"error": f"Injected {fault.status}"}
+        if fault.status in (204, 304):
+            response = web.Response(status=fault.status)
+        else:
+            response = web.json_response(body, status=fault.status)
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = fault.retry_after
+        return response, fault.status
+    transport = request.transport
+    if fault.action == "drop":
+        if transport is not None:
+            transport.close()
+        return web.Response(), None
+    if fault.action == "reset":
+        if transport is not None:
+            transport.write(_RESET_RESPONSE)
+            await asyncio.sleep(0.05)
+            transport.abort()
+        return web.Response(), None
+    return web.Response(status=200, body=_MALFORMED_BODIES[endpoint], content_type="application/json"), 200
+
+
+async def _read(request: web.Request, state: EmulatorState) -> _Incoming:
+    raw = (await request.read()).decode("utf-8", errors="replace")
+    body: Any = None
+    body_is_json = False
+    if raw:
+        try:
+            body, body_is_json = json.loads(raw), True
+        except ValueError:
+            body = raw
+    header = request.headers.get("Authorization")
+    token = _bearer_token(header)
+    return _Incoming(
+        method=request.method,
+        path=request.path,
+        query=request.query_string,
+        body=body,
+        body_is_json=body_is_json,
+        auth_present=header is not None,
+        token=token,
+        token_valid=state.token_valid(token),
+        content_type=request.content_type,
+        time=time.time(),
+    )
+
+
+def _bearer_token(header: str | None) -> str | None:
+    if header is None:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value:
+        return None
+    return value
+
+
+def _entry(incoming: _Incoming, fault: str | int | None, status: int | None = None) -> JournalEntry:
+    return JournalEntry(
+        method=incoming.method,
+        path=incoming.path,
+        query=incoming.query,
+        body=incoming.body,
+        auth_present=incoming.auth_present,
+        token_valid=incoming.token_valid,
+        status=status,
+        fault=fault,
+        time=incoming.time,
+    )
+
+
+async def _not_found(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    if request.path == CONTROL_PREFIX or request.path.startswith(f"{CONTROL_PREFIX}/"):
+        return web.Response(status=404, text="Not Found")
+    state.record(_entry(await _read(request, state), None, status=404))
+    return web.Response(status=404, text="Not Found")
+
+
+# The control plane (no auth, not journaled)
+
+
+async def _control_journal(request: web.Request) -> web.StreamResponse:
+    return web.json_response([entry.to_dict() for entry in request.app[STATE_KEY].journal()])
+
+
+async def _control_runs(request: web.Request) -> web.StreamResponse:
+    runs = request.app[STATE_KEY].runs()
+    return web.json_response({run_id: run.to_dict() for run_id, run in runs.items()})
+
+
+async def _control_interactive(request: web.Request) -> web.StreamResponse:
+    return web.json_response(request.app[STATE_KEY].interactive_runs())
+
+
+async def _control_pending_faults(request: web.Request) -> web.StreamResponse:
+    return web.json_response([fault.to_dict() for fault in request.app[STATE_KEY].pending_faults()])
+
+
+async def _control_add_faults(request: web.Request) -> web.StreamResponse:
+    try:
+        data = json.loads(await request.text())
+        if isinstance(data, dict) and set(data) == {"faults"}:
+            data = data["faults"]
+        faults = parse_faults(data)
+    except ValueError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    request.app[STATE_KEY].add_faults(faults)
+    return web.json_response({"queued": len(faults)})
+
+
+async def _control_reset(request: web.Request) -> web.StreamResponse:
+    request.app[STATE_KEY].clear_journal()
+    return web.json_response({})

@@ -1,0 +1,322 @@
+"""Thread-safe state of the emulator: tokens, notebooks, runs, fault queues and the request journal."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import secrets
+import string
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_datalore.emulator.config import (
+    ALL_NOTEBOOKS,
+    EmulatorConfig,
+    Fault,
+    Notebook,
+    check_token_access,
+)
+from airflow_provider_datalore.emulator.errors import ApiError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from airflow_provider_datalore.emulator.validation import RunRequest
+
+_RUN_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request the emulator received; never holds the token or the Authorization header."""
+
+    method: str
+    path: str
+    query: str
+    body: Any
+    auth_present: bool
+    token_valid: bool
+    status: int | None
+    fault: str | int | None
+    time: float
+    run_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return this entry as a JSON-serialisable dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class Run:
+    """A notebook run started through ``POST /api/run/v1/notebook``."""
+
+    run_id: str
+    notebook: Notebook
+    parameters: list[dict[str, str]]
+    update_report: str
+    direct_file_storage_write: bool
+    read_only: bool
+    access: str
+    start_time: float
+    end_time: float | None = None
+    status_polls: int = 0
+    started_monotonic: float = field(default_factory=time.monotonic, repr=False)
+
+    @property
+    def notebook_id(self) -> str:
+        """Return the full ``owner/notebook`` ID of the run's notebook."""
+        return self.notebook.id
+
+    @property
+    def finished(self) -> bool:
+        """Return whether the run has been reported finished."""
+        return self.end_time is not None
+
+    @property
+    def success(self) -> bool | None:
+        """Return the run's outcome once finished, else None."""
+        return self.notebook.outcome == "success" if self.finished else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the emulator's view of this run as a JSON-serialisable dict."""
+        return {
+            "run_id": self.run_id,
+            "notebook_id": self.notebook_id,
+            "parameters": copy.deepcopy(self.parameters),
+            "update_report": self.update_report,
+            "direct_file_storage_write": self.direct_file_storage_write,
+            "read_only": self.read_only,
+            "access": self.access,
+            "start_time": self.start_time,
+            "end_time": self.end_time,
+            "status_polls": self.status_polls,
+            "finished": self.finished,
+            "success": self.success,
+        }
+
+    def status_payload(self, read_only: bool) -> dict[str, Any]:
+        """Return the ``GET /api/run/v1/{runId}`` JSON for the run as it stands now."""
+        nb = self.notebook
+        payload: dict[str, Any] = {
+            "runId": self.run_id,
+            "userId": nb.owner,
+            "notebookId": nb.name,
+            "startTime": _format_time(self.start_time, nb.time_format),
+        }
+        if self.end_time is None:
+            if nb.end_time_while_running:
+                payload["endTime"] = None
+            if nb.success_while_running is not None:
+                payload["success"] = nb.success_while_running
+            payload["status"] = nb.status
+            artifacts: list[dict[str, str]] = []
+        else:
+            payload["endTime"] = _format_time(self.end_time, nb.time_format)
+            payload["success"] = nb.outcome == "success"
+            artifacts = [
+                {"name": a.name, "path": a.path or f"/notebook/{nb.id}/artifacts/{self.run_id}/{a.name}"}
+                for a in nb.effective_artifacts
+            ]
+        payload["updateReport"] = self.update_report
+        payload["directFileStorageWrite"] = self.direct_file_storage_write
+        payload["artifacts"] = artifacts
+        payload["readOnly"] = read_only
+        return payload
+
+
+class EmulatorState:
+    """Hold everything the emulator serves, guarded by one lock for use from any thread."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self._lock = threading.Lock()
+        self._tokens = {token: dict(access) for token, access in config.tokens.items()}
+        self._notebooks = {nb.id: nb for nb in config.notebooks}
+        self._runs: dict[str, Run] = {}
+        self._journal: list[JournalSlot] = []
+        self._faults: dict[str, deque[Fault]] = {}
+        self._interactive: list[str] = []
+        self.add_faults(config.faults)
+
+    # Tokens and notebooks
+
+    def add_token(self, token: str, access: Mapping[str, str]) -> None:
+        """Add (or replace) a token with its per-notebook access (``*`` = every notebook)."""
+        check_token_access(token, access)
+        with self._lock:
+            self._tokens[token] = dict(access)
+
+    def revoke_token(self, token: str) -> None:
+        """Revoke a token: it is answered 401 "invalid or expired" from now on."""
+        with self._lock:
+            self._tokens.pop(token, None)
+
+    def token_valid(self, token: str | None) -> bool:
+        """Return whether the token is known and not revoked."""
+        with self._lock:
+            return token is not None and token in self._tokens
+
+    def add_notebook(self, notebook: Notebook) -> None:
+        """Add (or replace) a notebook; runs already started keep the settings they started with."""
+        if not isinstance(notebook, Notebook):
+            raise TypeError(f"expected a Notebook, got {type(notebook).__name__}")
+        with self._lock:
+            self._notebooks[notebook.id] = notebook
+
+    def _access(self, token: str, notebook_id: str) -> str | None:
+        grants = self._tokens.get(token, {})
+        if notebook_id not in self._notebooks:
+            return None
+        return grants.get(notebook_id) or grants.get(ALL_NOTEBOOKS)
+
+    # Faults
+
+    def add_faults(self, faults: Iterable[Fault]) -> None:
+        """Append faults to the queue of their endpoint."""
+        faults = list(faults)
+        for fault in faults:
+            if not isinstance(fault, Fault):
+                raise TypeError(f"expected a Fault, got {type(fault).__name__}")
+        with self._lock:
+            for fault in faults:
+                self._faults.setdefault(fault.endpoint, deque()).append(fault)
+
+    def take_fault(self, endpoint: str) -> Fault | None:
+        """Consume one use of the fault at the head of the endpoint's queue, if any."""
+        with self._lock:
+            queue = self._faults.get(endpoint)
+            if not queue:
+                return None
+            head = queue[0]
+            if head.times <= 1:
+                queue.popleft()
+            else:
+                queue[0] = dataclasses.replace(head, times=head.times - 1)
+            return head
+
+    def pending_faults(self) -> list[Fault]:
+        """Return the faults still queued, with their remaining ``times``."""
+        with self._lock:
+            return [fault for queue in self._faults.values() for fault in queue]
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault."""
+        with self._lock:
+            self._faults.clear()
+
+    # The API's operations
+
+    def start_run(self, token: str, request: RunRequest) -> Run:
+        """Start a run for an editor token, raising ApiError(403/404) otherwise."""
+        with self._lock:
+            self._check_can_run(token, request.notebook_id)
+            run_id = self._new_run_id()
+            run = Run(
+                run_id=run_id,
+                notebook=self._notebooks[request.notebook_id],
+                parameters=copy.deepcopy(request.parameters),
+                update_report=request.update_report,
+                direct_file_storage_write=request.direct_file_storage_write,
+                read_only=False,
+                access="editor",
+                start_time=time.time(),
+            )
+            self._runs[run_id] = run
+            return run
+
+    def poll_run(self, token: str, run_id: str) -> dict[str, Any]:
+        """Count one status GET of a run and return its status JSON, raising ApiError(404) if not visible."""
+        with self._lock:
+            run = self._runs.get(run_id)
+            access = self._access(token, run.notebook_id) if run is not None else None
+            if run is None or access is None:
+                raise ApiError(404, f"Run {run_id} not found")
+            run.status_polls += 1
+            if run.end_time is None and self._is_done(run):
+                run.end_time = max(time.time(), run.start_time)
+            return run.status_payload(read_only=access == "viewer")
+
+    def start_interactive(self, token: str, notebook_id: str) -> None:
+        """Record an interactive run for an editor token, raising ApiError(403/404) otherwise."""
+        with self._lock:
+            self._check_can_run(token, notebook_id)
+            self._interactive.append(notebook_id)
+
+    def _check_can_run(self, token: str, notebook_id: str) -> None:
+        access = self._access(token, notebook_id)
+        if access is None:
+            raise ApiError(404, f"Notebook {notebook_id} is not shared with you or does not exist")
+        if access != "editor":
+            raise ApiError(403, f"You have view-only access to notebook {notebook_id}")
+
+    @staticmethod
+    def _is_done(run: Run) -> bool:
+        nb = run.notebook
+        polls_done = run.status_polls > nb.effective_polls
+        time_done = nb.duration is None or time.monotonic() - run.started_monotonic >= nb.duration
+        return polls_done and time_done
+
+    def _new_run_id(self) -> str:
+        while True:
+            run_id = "".join(secrets.choice(_RUN_ID_ALPHABET) for _ in range(22))
+            if run_id not in self._runs:
+                return run_id
+
+    # Runs
+
+    def runs(self) -> dict[str, Run]:
+        """Return a snapshot of every run, by run ID."""
+        with self._lock:
+            return {run_id: copy.deepcopy(run) for run_id, run in self._runs.items()}
+
+    def delete_run(self, run_id: str) -> None:
+        """Forget a run, so that its status GETs answer 404; raise KeyError if unknown."""
+        with self._lock:
+            del self._runs[run_id]
+
+    def interactive_runs(self) -> list[str]:
+        """Return the notebook IDs of the interactive runs, in order."""
+        with self._lock:
+            return list(self._interactive)
+
+    # Journal
+
+    def record(self, entry: JournalEntry) -> JournalSlot:
+        """Append a journal entry, returning its slot to update once the response is known."""
+        slot = JournalSlot(entry)
+        with self._lock:
+            self._journal.append(slot)
+        return slot
+
+    def update_entry(self, slot: JournalSlot, **changes: Any) -> None:
+        """Fill in what became known after the request arrived: its ``status``, the ``run_id`` it started."""
+        with self._lock:
+            slot.entry = dataclasses.replace(slot.entry, **changes)
+
+    def journal(self) -> list[JournalEntry]:
+        """Return the journal entries in arrival order."""
+        with self._lock:
+            return [slot.entry for slot in self._journal]
+
+    def clear_journal(self) -> None:
+        """Forget every journal entry."""
+        with self._lock:
+            self._journal.clear()
+
+
+class JournalSlot:
+    """Hold the journal entry of a request, which is completed when its answer is known."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self, entry: JournalEntry) -> None:
+        self.entry = entry
+
+
+def _format_time(epoch: float, time_format: str) -> str | int:
+    if time_format == "epoch_ms":
+        return int(epoch * 1000)
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,95 @@
+"""Strict validation of the Run API's POST bodies, raising 400 errors that name the bad field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_datalore.emulator.errors import ApiError
+
+UPDATE_REPORT_VALUES = ("on success", "never")
+_RUN_KEYS = ("notebookId", "updateReport", "directFileStorageWrite", "parameters")
+_INTERACTIVE_KEYS = ("notebookId",)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A validated ``POST /api/run/v1/notebook`` body, with the API's defaults filled in."""
+
+    notebook_id: str
+    update_report: str = "never"
+    direct_file_storage_write: bool = False
+    parameters: list[dict[str, str]] = field(default_factory=list)
+
+
+def parse_run_request(body: Any) -> RunRequest:
+    """Validate a run request body, raising ApiError(400) on anything the API does not accept."""
+    _check_object(body, _RUN_KEYS)
+    notebook_id = _notebook_id(body)
+    update_report = body.get("updateReport", "never")
+    if not isinstance(update_report, str) or update_report not in UPDATE_REPORT_VALUES:
+        raise _bad(f'Field \'updateReport\' must be "on success" or "never", got {_show(update_report)}')
+    direct = body.get("directFileStorageWrite", False)
+    if not isinstance(direct, bool):
+        raise _bad(f"Field 'directFileStorageWrite' must be a boolean, got {_show(direct)}")
+    return RunRequest(
+        notebook_id=notebook_id,
+        update_report=update_report,
+        direct_file_storage_write=direct,
+        parameters=_parameters(body.get("parameters", [])),
+    )
+
+
+def parse_interactive_request(body: Any) -> str:
+    """Validate an interactive run body and return its notebook ID, raising ApiError(400) if invalid."""
+    _check_object(body, _INTERACTIVE_KEYS)
+    return _notebook_id(body)
+
+
+def _check_object(body: Any, allowed: tuple[str, ...]) -> None:
+    if not isinstance(body, dict):
+        raise _bad("Request body must be a JSON object")
+    for key in body:
+        if key not in allowed:
+            raise _bad(f"Unknown field '{key}' (allowed: {', '.join(allowed)})")
+
+
+def _notebook_id(body: dict[str, Any]) -> str:
+    if "notebookId" not in body:
+        raise _bad("Missing required field 'notebookId'")
+    value = body["notebookId"]
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(f"Field 'notebookId' must be a non-empty string, got {_show(value)}")
+    return value
+
+
+def _parameters(value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        raise _bad(f'Field \'parameters\' must be a list of {{"name", "value"}} objects, got {_show(value)}')
+    seen: set[str] = set()
+    result = []
+    for index, item in enumerate(value):
+        where = f"parameters[{index}]"
+        if not isinstance(item, dict):
+            raise _bad(f"Field '{where}' must be an object with 'name' and 'value', got {_show(item)}")
+        if set(item) != {"name", "value"}:
+            raise _bad(f"Field '{where}' must have exactly the keys 'name' and 'value', got {sorted(item)}")
+        name, val = item["name"], item["value"]
+        if not isinstance(name, str) or not name:
+            raise _bad(f"Field '{where}.name' must be a non-empty string, got {_show(name)}")
+        if not isinstance(val, str):
+            raise _bad(f"Field '{where}.value' must be a string, got {_show(val)}")
+        if name in seen:
+            raise _bad(f"Field '{where}.name': duplicate parameter name {name!r}")
+        seen.add(name)
+        result.append({"name": name, "value": val})
+    return result
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, message)
