@@ -45,6 +45,7 @@ class _Incoming:
     token_valid: bool
     content_type: str
     time: float
+    client_port: int | None
 
 
 @dataclass
@@ -199,7 +200,14 @@ async def _read(request: web.Request, state: EmulatorState) -> _Incoming:
         token_valid=state.token_valid(token),
         content_type=request.content_type,
         time=time.time(),
+        client_port=_client_port(request),
     )
+
+
+def _client_port(request: web.Request) -> int | None:
+    """The client's source port: on loopback it tells one TCP connection from another."""
+    peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+    return peer[1] if isinstance(peer, tuple) and len(peer) >= 2 else None
 
 
 def _bearer_token(header: str | None) -> str | None:
@@ -223,6 +231,7 @@ def _entry(incoming: _Incoming, fault: str | int | None, status: int | None = No
         status=status,
         fault=fault,
         time=incoming.time,
+        client_port=incoming.client_port,
     )
 
 

@@ -44,6 +44,8 @@ class JournalEntry:
     fault: str | int | None
     time: float
     run_id: str | None = None
+    #: The client's source port: requests with the same port came over the same (keep-alive) connection.
+    client_port: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return this entry as a JSON-serialisable dict."""

@@ -36,8 +36,11 @@ def test_journal_entry_of_a_run_start(api, datalore_emulator):
         "fault": None,
         "time": entry.time,
         "run_id": response.json()["runId"],
+        "client_port": entry.client_port,
     }
     assert before <= entry.time <= time.time()
+    assert isinstance(entry.client_port, int)
+    assert entry.client_port > 0
 
 
 def test_journal_records_rejected_and_faulted_requests(api, datalore_emulator, client_for):

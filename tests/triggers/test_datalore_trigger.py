@@ -196,3 +196,7 @@ def test_many_triggers_share_one_session(emulator):
     results = asyncio.run(run_all())
     assert all(len(events) == 1 and events[0]["status"] == "success" for events in results)
     assert sorted(events[0]["run_id"] for events in results) == sorted(run_ids)
+    # 20 triggers x 3 polls over one shared session: connections are reused, far fewer than polls.
+    gets = [e for e in emulator.journal if e.method == "GET"]
+    assert len(gets) == 60
+    assert len({e.client_port for e in gets}) <= 20
