@@ -114,6 +114,10 @@ class DataloreRun:
                 f"Datalore's status response {where} is a {type(payload).__name__}, not a JSON object: "
                 f"{_clip(payload)}"
             )
+        if not set(payload) & KNOWN_FIELDS:
+            raise DataloreResponseError(
+                f"Datalore's status response {where} has none of the documented fields: {_clip(payload)}"
+            )
         unknown = sorted(set(payload) - KNOWN_FIELDS)
         if unknown:
             log.debug(

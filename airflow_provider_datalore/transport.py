@@ -13,7 +13,7 @@ import ssl
 import time
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_datalore import __version__
 from airflow_provider_datalore.exceptions import (
@@ -30,6 +30,8 @@ from airflow_provider_datalore.exceptions import (
 from airflow_provider_datalore.retry import Failure, RetryPolicy, is_retryable, parse_retry_after
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import aiohttp
     import requests
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"airflow-provider-datalore/{__version__}"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,16 @@ def _json_error(text: str) -> str | None:
     return _clip(text)
 
 
+def _parsed(call: Call, payload: Any, parse: Callable[[Any], T] | None) -> Any:
+    """Return ``parse(payload)``; an unreadable payload fails the attempt as a malformed response."""
+    if parse is None:
+        return payload
+    try:
+        return parse(payload)
+    except DataloreResponseError as err:
+        raise _AttemptFailed(call, failure=Failure.BAD_BODY, detail=str(err)) from None
+
+
 def _clip(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -245,13 +258,20 @@ class SyncTransport:
             self._session = session
         return self._session
 
-    def request(self, call: Call, body: dict[str, Any] | None = None) -> Any:
-        """Send the call, retrying what :func:`is_retryable` allows; return the decoded JSON."""
+    def request(
+        self, call: Call, body: dict[str, Any] | None = None, parse: Callable[[Any], T] | None = None
+    ) -> Any:
+        """
+        Send the call, retrying what :func:`is_retryable` allows; return the decoded JSON.
+
+        :param parse: Turns the JSON into a value; its ``DataloreResponseError`` counts as a malformed
+            response (retried for a GET).
+        """
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._attempt(call, body)
+                return _parsed(call, self._attempt(call, body), parse)
             except _AttemptFailed as failed:
                 if not failed.retryable or attempt >= self.policy.max_attempts:
                     raise failed.final_error(attempt, self.settings.conn_id) from None
@@ -386,16 +406,18 @@ class AsyncTransport:
         self._session = None
         await _pool().release(self.settings.verify)
 
-    async def request(self, call: Call, body: dict[str, Any] | None = None) -> Any:
-        """Send the call, retrying what :func:`is_retryable` allows; return the decoded JSON."""
+    async def request(
+        self, call: Call, body: dict[str, Any] | None = None, parse: Callable[[Any], T] | None = None
+    ) -> Any:
+        """Send the call, retrying what :func:`is_retryable` allows; return the (parsed) JSON."""
         if self._session is None:
             async with self:
-                return await self.request(call, body)
+                return await self.request(call, body, parse)
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._attempt(call, body)
+                return _parsed(call, await self._attempt(call, body), parse)
             except _AttemptFailed as failed:
                 if not failed.retryable or attempt >= self.policy.max_attempts:
                     raise failed.final_error(attempt, self.settings.conn_id) from None

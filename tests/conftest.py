@@ -49,6 +49,8 @@ def emulator(datalore_connection):
                 "demo/failing": "editor",
                 "demo/slow": "editor",
                 "demo/read-only": "viewer",
+                "demo/strange-status": "editor",
+                "demo/optimistic-failure": "editor",
             }
         },
         notebooks=[
@@ -56,6 +58,10 @@ def emulator(datalore_connection):
             Notebook(id="demo/failing", polls=1, outcome="failure"),
             Notebook(id="demo/slow", duration=3600),
             Notebook(id="demo/read-only"),
+            # In progress with a status string nobody documented; then succeeds.
+            Notebook(id="demo/strange-status", polls=2, status="QUEUED_ON_GPU_POOL_7"),
+            # Says success=true while still running, then fails.
+            Notebook(id="demo/optimistic-failure", polls=2, outcome="failure", success_while_running=True),
         ],
     )
     with DataloreEmulator(config) as emu:

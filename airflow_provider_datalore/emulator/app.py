@@ -163,6 +163,8 @@ async def _apply_fault(
             response = web.json_response(body, status=fault.status)
         if fault.retry_after is not None:
             response.headers["Retry-After"] = fault.retry_after
+        if fault.location is not None:
+            response.headers["Location"] = fault.location
         return response, fault.status
     transport = request.transport
     if fault.action == "drop":

@@ -128,6 +128,8 @@ class Fault:
     action: str | None = None
     seconds: float = 0.0
     process: bool = False
+    #: Sent as the ``Location`` header with ``status`` (e.g. a 307 redirect to another host).
+    location: str | None = None
 
     def __post_init__(self) -> None:
         _check_choice(self.endpoint, ENDPOINTS, "fault 'endpoint'")
@@ -139,8 +141,10 @@ class Fault:
             raise ValueError(f"fault 'status' must be an HTTP status code, got {self.status!r}")
         if self.action is not None:
             _check_choice(self.action, FAULT_ACTIONS, "fault 'action'")
-            if self.retry_after is not None or self.body is not None:
-                raise ValueError("fault 'retry_after' and 'body' only go with 'status'")
+            if self.retry_after is not None or self.body is not None or self.location is not None:
+                raise ValueError("fault 'retry_after', 'body' and 'location' only go with 'status'")
+        if self.location is not None and not isinstance(self.location, str):
+            raise ValueError(f"fault 'location' must be a string, got {self.location!r}")
         if self.retry_after is not None:
             if _is_int(self.retry_after):
                 object.__setattr__(self, "retry_after", str(self.retry_after))
@@ -177,6 +181,7 @@ class Fault:
             "action": self.action,
             "seconds": self.seconds,
             "process": self.process,
+            "location": self.location,
         }
 
 
@@ -280,7 +285,17 @@ _NOTEBOOK_KEYS = (
     "success_while_running",
     "end_time_while_running",
 )
-_FAULT_KEYS = ("endpoint", "times", "status", "retry_after", "body", "action", "seconds", "process")
+_FAULT_KEYS = (
+    "endpoint",
+    "times",
+    "status",
+    "retry_after",
+    "body",
+    "action",
+    "seconds",
+    "process",
+    "location",
+)
 
 
 def _to_artifact(data: Any, notebook_id: str) -> Artifact:

@@ -170,8 +170,11 @@ class DataloreHook(BaseHook):
 
     def get_run(self, run_id: str) -> DataloreRun:
         """Return the run's current state (retried on transient failures)."""
-        call = self._run_call(run_id)
-        return DataloreRun.from_response(self._transport.request(call), base_url=self.base_url, run_id=run_id)
+        base_url = self.base_url
+        return self._transport.request(
+            self._run_call(run_id),
+            parse=lambda payload: DataloreRun.from_response(payload, base_url=base_url, run_id=run_id),
+        )
 
     async def a_get_run(self, run_id: str, transport: AsyncTransport | None = None) -> DataloreRun:
         """
@@ -184,8 +187,12 @@ class DataloreHook(BaseHook):
         call = self._run_call(run_id)
         if transport is None:
             transport = AsyncTransport(settings, self.retry_policy)
-        payload = await transport.request(call)
-        return DataloreRun.from_response(payload, base_url=settings.base_url, run_id=run_id)
+        return await transport.request(
+            call,
+            parse=lambda payload: DataloreRun.from_response(
+                payload, base_url=settings.base_url, run_id=run_id
+            ),
+        )
 
     async def a_transport(self) -> AsyncTransport:
         """

@@ -163,6 +163,10 @@ class DataloreRunNotebookOperator(DataloreRunCompletionMixin, ResumableJobMixin,
         self._request = self.hook.build_run_request(
             self.notebook_id, self.parameters, self.update_report, self.direct_file_storage_write
         )
+        # Known before any request: the "Datalore notebook" link works even if starting fails.
+        context["ti"].xcom_push(
+            key=NOTEBOOK_URL_XCOM_KEY, value=self.hook.notebook_url(self._request["notebookId"])
+        )
         if not self.wait_for_termination:
             return self.submit_job(context)
         return self.execute_resumable(context)
@@ -220,12 +224,11 @@ class DataloreRunNotebookOperator(DataloreRunCompletionMixin, ResumableJobMixin,
     # -- helpers -----------------------------------------------------------------------------------
 
     def _remember_run(self, context: Context, run_id: str) -> None:
-        """Push ``run_id`` and ``notebook_url`` to XCom (once per try) and log where the run is."""
+        """Push ``run_id`` to XCom (once per try) and log where the run is."""
         if getattr(self, "_run_id", None) == run_id:
             return
         notebook_url = self.hook.notebook_url(self._request["notebookId"])
         context["ti"].xcom_push(key="run_id", value=run_id)
-        context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=notebook_url)
         self._run_id = run_id
         self.log.info("Datalore run %s of notebook %s: %s", run_id, self._request["notebookId"], notebook_url)
 

@@ -1,0 +1,422 @@
+"""
+A real Airflow 3 deployment on loopback, for the system tests and the README screenshots.
+
+``AirflowDeployment`` starts, each in its own process group and with an explicit environment: the
+Datalore emulator (``python -m airflow_provider_datalore.emulator``), then ``airflow db migrate`` and the
+four Airflow services: ``api-server``, ``scheduler`` (LocalExecutor: the tasks run in its worker
+processes), ``dag-processor`` and ``triggerer``. Everything lives in one temporary directory: the
+``AIRFLOW_HOME`` with its SQLite database and task logs, the DAGs folder, and one log file per process.
+
+Only the processes started here are ever signalled: each PID is recorded when it is started, and
+``stop()`` sends SIGTERM to it, then SIGKILL to its process group (which ``start_new_session`` made,
+so it holds only that process and its children) when it does not exit in time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+
+T = TypeVar("T")
+
+#: How long one service may take to come up on a busy 2-core machine.
+STARTUP_TIMEOUT = 180.0
+#: How long a process may take to exit after SIGTERM before its group gets SIGKILL.
+STOP_TIMEOUT = 20.0
+#: The Airflow services, in start order; stopped in reverse.
+SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
+class DeploymentError(RuntimeError):
+    """The deployment did not come up, or a wait ran out; the message says what was awaited."""
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(what: str, check: Callable[[], T | None], timeout: float, interval: float = 0.5) -> T:
+    """
+    Call ``check`` until it returns something other than None (or False), and return that.
+
+    :param what: What is awaited, for the error message.
+    :param check: Returns the awaited value, or None/False while it is not there yet; exceptions
+        count as "not yet" (the last one is reported on timeout).
+    :param timeout: Seconds before giving up with ``DeploymentError``.
+    :param interval: Seconds between calls.
+    """
+    deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
+    while True:
+        try:
+            result = check()
+        except (requests.RequestException, OSError, ValueError, KeyError) as exc:
+            last_error, result = exc, None
+        if result is not None and result is not False:
+            return result
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last_error!r})" if last_error else ""
+            raise DeploymentError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
+        time.sleep(interval)
+
+
+@dataclass
+class ManagedProcess:
+    """One process this harness started: its command, environment, log file and PID."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    cwd: Path
+    popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    #: Every PID this process has had (a restarted service gets a new one).
+    pids: list[int] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int | None:
+        """The PID of the current incarnation, if started."""
+        return self.popen.pid if self.popen is not None else None
+
+    def start(self) -> None:
+        """Start the process in a new session (its own process group), output appended to its log."""
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n===== {time.strftime('%H:%M:%S')} starting: {' '.join(self.argv)}\n".encode())
+            log.flush()
+            self.popen = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pids.append(self.popen.pid)
+
+    def running(self) -> bool:
+        """Return whether the current incarnation is alive."""
+        return self.popen is not None and self.popen.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the process and everything in its process group at once (a crash, not a shutdown)."""
+        if self.popen is None:
+            return
+        self._signal_group(signal.SIGKILL)
+        self.popen.wait(timeout=STOP_TIMEOUT)
+        self._reap_group()
+
+    def stop(self) -> None:
+        """SIGTERM the process; SIGKILL its process group if it has not exited after ``STOP_TIMEOUT``."""
+        if self.popen is None:
+            return
+        if self.popen.poll() is None:
+            try:
+                self.popen.send_signal(signal.SIGTERM)
+                self.popen.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                self.popen.wait(timeout=STOP_TIMEOUT)
+        self._reap_group()
+
+    def _reap_group(self) -> None:
+        """SIGKILL whatever is left in the group (children that outlived their parent)."""
+        assert self.popen is not None
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while self._group_exists() and time.monotonic() < deadline:
+            self._signal_group(signal.SIGKILL)
+            time.sleep(0.2)
+
+    def _group_exists(self) -> bool:
+        assert self.popen is not None
+        try:
+            os.killpg(self.popen.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # not ours: never touch it
+            return False
+        return True
+
+    def _signal_group(self, sig: int) -> None:
+        # The group id is the PID recorded at start: start_new_session made this process its leader,
+        # and Linux does not reuse a PID while a process group of that id exists.
+        assert self.popen is not None
+        try:
+            os.killpg(self.popen.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def tail(self, lines: int = 60) -> str:
+        """Return the last lines of the process's log."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class AirflowDeployment:
+    """
+    The emulator and a real Airflow 3 (LocalExecutor, SQLite) on loopback, in one temporary directory.
+
+    :param workdir: An empty directory that holds everything (AIRFLOW_HOME, DAGs, process logs).
+    :param dag_files: DAG files copied into the deployment's own DAGs folder.
+    :param emulator_config: The emulator's config (tokens, notebooks, faults) as JSON-ready data.
+    :param token: The API token of the ``datalore_default`` connection.
+    :param extra_env: More environment variables for the Airflow processes.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        dag_files: Iterable[Path],
+        emulator_config: dict[str, Any],
+        token: str,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.home = workdir / "airflow-home"
+        self.dags_folder = workdir / "dags"
+        self.process_logs = workdir / "process-logs"
+        self.dag_files = list(dag_files)
+        self.emulator_config = emulator_config
+        self.token = token
+        self.extra_env = dict(extra_env or {})
+        self.api_port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self.emulator_url = ""
+        self.processes: dict[str, ManagedProcess] = {}
+        self.session = requests.Session()
+        self._bin = Path(sys.executable).parent
+
+    # -- life cycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the emulator and Airflow, and wait until the API reports every service healthy."""
+        for folder in (self.home, self.dags_folder, self.process_logs):
+            folder.mkdir(parents=True, exist_ok=True)
+        for dag_file in self.dag_files:
+            shutil.copy2(dag_file, self.dags_folder / dag_file.name)
+        self._start_emulator()
+        self.env = self._airflow_env()
+        migrate_log = self.process_logs / "db-migrate.log"
+        with open(migrate_log, "wb") as log:
+            result = subprocess.run(
+                [str(self._bin / "airflow"), "db", "migrate"],
+                env=self.env,
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=STARTUP_TIMEOUT,
+                check=False,
+            )
+        if result.returncode != 0:
+            raise DeploymentError(f"airflow db migrate failed:\n{migrate_log.read_text()[-3000:]}")
+        for service in SERVICES:
+            self.start_service(service)
+        self.wait_healthy()
+        self.login()
+
+    def stop(self) -> None:
+        """Stop every process this deployment started, newest service first, the emulator last."""
+        for process in reversed(list(self.processes.values())):
+            process.stop()
+        self.session.close()
+
+    def start_service(self, service: str) -> ManagedProcess:
+        """Start (or start again) one Airflow service and return its process."""
+        argv = [str(self._bin / "airflow"), service]
+        if service == "api-server":
+            argv += ["--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"]
+        elif service in ("scheduler", "triggerer"):
+            argv += ["--skip-serve-logs"]
+        process = self.processes.get(service)
+        if process is None:
+            process = ManagedProcess(
+                name=service,
+                argv=argv,
+                env=self.env,
+                log_path=self.process_logs / f"{service}.log",
+                cwd=self.workdir,
+            )
+            self.processes[service] = process
+        process.start()
+        return process
+
+    def _start_emulator(self) -> None:
+        config_file = self.workdir / "emulator.json"
+        config_file.write_text(json.dumps(self.emulator_config, indent=2))
+        env = _clean_env()
+        process = ManagedProcess(
+            name="emulator",
+            argv=[
+                sys.executable,
+                "-m",
+                "airflow_provider_datalore.emulator",
+                "--port",
+                "0",
+                "--config",
+                str(config_file),
+            ],
+            env=env,
+            log_path=self.process_logs / "emulator.log",
+            cwd=self.workdir,
+        )
+        self.processes["emulator"] = process
+        process.start()
+        prefix = "Datalore emulator listening on "
+
+        def url() -> str | None:
+            if not process.running():
+                raise DeploymentError(f"the emulator exited:\n{process.tail()}")
+            for line in process.log_path.read_text(errors="replace").splitlines():
+                if line.startswith(prefix):
+                    return line[len(prefix) :].strip()
+            return None
+
+        self.emulator_url = wait_for("the emulator to listen", url, timeout=60)
+
+    def _airflow_env(self) -> dict[str, str]:
+        from cryptography.fernet import Fernet
+
+        env = _clean_env()
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__PARALLELISM": "4",
+                "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+                "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
+                "AIRFLOW__API__BASE_URL": self.api_url,
+                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                # Only the runs the tests trigger: no run created by the timetable on unpause.
+                "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+                # A killed triggerer's triggers go to a new one after 10 s without a heartbeat.
+                "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
+                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW_CONN_DATALORE_DEFAULT": json.dumps(
+                    {"conn_type": "datalore", "host": self.emulator_url, "password": self.token}
+                ),
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    # -- readiness ----------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """Return the API server's ``/api/v2/monitor/health`` answer."""
+        response = self.session.get(f"{self.api_url}/api/v2/monitor/health", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def wait_healthy(self, timeout: float = STARTUP_TIMEOUT) -> dict[str, Any]:
+        """Wait until the metadata DB, scheduler, triggerer and DAG processor all report healthy."""
+
+        def healthy() -> dict[str, Any] | None:
+            self.check_alive()
+            health = self.health()
+            parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+            return health if all(health.get(p, {}).get("status") == "healthy" for p in parts) else None
+
+        return wait_for("every Airflow service to report healthy", healthy, timeout, interval=1)
+
+    def check_alive(self) -> None:
+        """Raise ``DeploymentError`` with the process's log tail if a service has exited."""
+        for process in self.processes.values():
+            if not process.running():
+                raise DeploymentError(f"{process.name} exited:\n{process.tail()}")
+
+    def login(self) -> None:
+        """Get a JWT from ``POST /auth/token`` and send it with every API request."""
+        response = self.session.post(
+            f"{self.api_url}/auth/token", json={"username": "admin", "password": "admin"}, timeout=30
+        )
+        response.raise_for_status()
+        self.session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+
+    def wait_for_dags(self, dag_ids: Iterable[str], timeout: float = STARTUP_TIMEOUT) -> None:
+        """Wait until the DAG processor has parsed every DAG; fail at once on an import error."""
+        dag_ids = list(dag_ids)
+
+        def parsed() -> bool:
+            self.check_alive()
+            errors = self.api("GET", "/importErrors")
+            if errors["total_entries"]:
+                raise DeploymentError(f"DAG import errors: {errors['import_errors']}")
+            return all(self.api("GET", f"/dags/{dag_id}", expect=(200, 404)) for dag_id in dag_ids)
+
+        wait_for(f"the DAGs {dag_ids} to be parsed", parsed, timeout, interval=1)
+
+    # -- the REST API -------------------------------------------------------------------------------
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        expect: tuple[int, ...] = (200,),
+    ) -> Any:
+        """
+        Call the public REST API (``/api/v2`` + path, or a path starting with ``/ui``) and return its JSON.
+
+        A status in ``expect`` other than 2xx returns None (e.g. 404 for "not there yet").
+        """
+        url = self.api_url + (path if path.startswith(("/ui/", "/auth/")) else f"/api/v2{path}")
+        response = self.session.request(method, url, json=json_body, params=params, timeout=60)
+        if response.status_code not in expect:
+            raise DeploymentError(f"{method} {path}: HTTP {response.status_code}: {response.text[:2000]}")
+        if not 200 <= response.status_code < 300:
+            return None
+        return response.json() if response.content else None
+
+    def emulator(self, path: str) -> Any:
+        """GET the emulator's control plane (``/_emulator/journal``, ``/_emulator/runs``)."""
+        response = requests.get(f"{self.emulator_url}/_emulator/{path}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    # -- diagnostics --------------------------------------------------------------------------------
+
+    def report(self, lines: int = 60) -> str:
+        """Return the last lines of every process's log, for a failing test's output."""
+        parts = [f"deployment in {self.workdir}"]
+        for process in self.processes.values():
+            parts.append(f"----- {process.name} (pids {process.pids}) -----\n{process.tail(lines)}")
+        return "\n".join(parts)
+
+
+def _clean_env() -> dict[str, str]:
+    """Return this process's environment without any Airflow setting (the tests' own home and DAGs)."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AIRFLOW") and not key.startswith("DATALORE_TESTS_")
+    }
