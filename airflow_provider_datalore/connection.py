@@ -92,17 +92,19 @@ def _timeout(conn_id: str, value: Any) -> float:
 def _verify(conn_id: str, extras: dict[str, Any]) -> bool | str:
     ca_bundle = _extra(extras, "ca_bundle")
     verify = _extra(extras, "verify_ssl")
+    name = "verify_ssl"
     if verify is None:
-        verify = _extra(extras, "verify")
-    if isinstance(verify, str) and verify.lower() in ("true", "false", "on", "off", "yes", "no", "1", "0"):
-        verify = verify.lower() in ("true", "on", "yes", "1")
-    if isinstance(verify, str):
+        # The short form takes a CA bundle path too: {"verify": "/path/ca.pem"}.
+        verify, name = _extra(extras, "verify"), "verify"
+    if isinstance(verify, str) and verify.lower() in _BOOLEAN_WORDS:
+        verify = _BOOLEAN_WORDS[verify.lower()]
+    if name == "verify" and isinstance(verify, str):
         ca_bundle, verify = ca_bundle or verify, True
     if verify is None:
         verify = True
     if not isinstance(verify, bool):
         raise DataloreConfigError(
-            f"Airflow connection {conn_id!r} has verify_ssl {verify!r} in its extras; expected true or false"
+            f"Airflow connection {conn_id!r} has {name} {verify!r} in its extras; expected true or false"
         )
     if ca_bundle is None or verify is False:
         return verify
@@ -112,3 +114,15 @@ def _verify(conn_id: str, extras: dict[str, Any]) -> bool | str:
             "of an existing PEM file on this machine"
         )
     return ca_bundle
+
+
+_BOOLEAN_WORDS = {
+    "true": True,
+    "on": True,
+    "yes": True,
+    "1": True,
+    "false": False,
+    "off": False,
+    "no": False,
+    "0": False,
+}

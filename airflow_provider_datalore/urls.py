@@ -35,7 +35,12 @@ def normalize_base_url(host: str | None, port: int | None = None) -> str:
     if not raw:
         return DEFAULT_BASE_URL if port is None else f"{DEFAULT_BASE_URL}:{port}"
     candidate = raw if "://" in raw else f"https://{raw}"
-    parts = urlsplit(candidate)
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        raise ValueError(
+            f"Datalore host {raw!r} is not a URL; expected e.g. 'https://datalore.example.com'"
+        ) from None
     if parts.scheme.lower() not in ("http", "https"):
         raise ValueError(
             f"Datalore host {raw!r} has scheme {parts.scheme!r}; expected an http:// or https:// URL "
@@ -89,7 +94,10 @@ def normalize_notebook_id(value: object, *, base_url: str) -> str:
         return f"{match.group(1)}/{match.group(2)}"
     if "://" not in text:
         raise ValueError(f"notebook_id {value!r} is not a Datalore notebook id; expected {NOTEBOOK_ID_FORMS}")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise ValueError(f"notebook_id {value!r} is not a valid URL; expected {NOTEBOOK_ID_FORMS}") from None
     path_match = _NOTEBOOK_PATH_RE.match(parts.path)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or not path_match:
         hint = ""

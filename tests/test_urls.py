@@ -42,6 +42,7 @@ def test_base_url_is_normalized(host, port, expected):
         ("https://datalore.example.com/?a=1", "carries a query or fragment"),
         ("https://datalore.example.com:99999", "has an invalid port"),
         ("https://", "is not a server URL"),
+        ("https://[", "is not a URL"),
     ],
 )
 def test_bad_base_url_is_rejected_with_the_value(host, message):
