@@ -25,11 +25,38 @@ if TYPE_CHECKING:
 DEFERRAL_GRACE = datetime.timedelta(minutes=5)
 
 
-class DataloreRunCompletionMixin:
-    """The one path from a finished wait (a trigger event or a sync poll) to a task result or error."""
+class DataloreRunWaitMixin:
+    """
+    What the operator and the sensor share: the hook, the deferral to the trigger, and the one path from
+    a finished wait (a trigger event or a sync poll) to the task's result or error.
+    """
 
+    datalore_conn_id: str
     if TYPE_CHECKING:
         log: Any
+        defer: Any  # BaseOperator.defer
+
+    @cached_property
+    def hook(self) -> DataloreHook:
+        """The hook for ``datalore_conn_id``."""
+        from airflow_provider_datalore.hooks.datalore import DataloreHook
+
+        return DataloreHook(datalore_conn_id=self.datalore_conn_id)
+
+    def defer_until_finished(self, run_id: str, poll_seconds: float, timeout_seconds: float) -> None:
+        """Hand the waiting to the triggerer, with an absolute deadline ``timeout_seconds`` from now."""
+        from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
+
+        self.defer(
+            trigger=DataloreRunStatusTrigger(
+                run_id=run_id,
+                datalore_conn_id=self.datalore_conn_id,
+                poll_interval=poll_seconds,
+                end_time=time.time() + timeout_seconds,
+            ),
+            method_name="execute_complete",
+            timeout=datetime.timedelta(seconds=timeout_seconds) + DEFERRAL_GRACE,
+        )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Turn the trigger's event into the task's result, or raise for failure, timeout or error."""
@@ -81,7 +108,7 @@ class DataloreRunCompletionMixin:
         return DataloreRunTimeoutError(message)
 
 
-class DataloreRunNotebookOperator(DataloreRunCompletionMixin, ResumableJobMixin, BaseOperator):
+class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseOperator):
     """
     Run a Datalore notebook through the Run API and, by default, wait for the run to finish.
 
@@ -143,13 +170,6 @@ class DataloreRunNotebookOperator(DataloreRunCompletionMixin, ResumableJobMixin,
         self.datalore_conn_id = datalore_conn_id
         self._result: dict[str, Any] | None = None
 
-    @cached_property
-    def hook(self) -> DataloreHook:
-        """The hook for ``datalore_conn_id``."""
-        from airflow_provider_datalore.hooks.datalore import DataloreHook
-
-        return DataloreHook(datalore_conn_id=self.datalore_conn_id)
-
     def execute(self, context: Context) -> Any:
         """Check every argument, start the run (or re-attach to it) and wait as configured."""
         from airflow_provider_datalore.hooks.datalore import check_seconds
@@ -209,7 +229,8 @@ class DataloreRunNotebookOperator(DataloreRunCompletionMixin, ResumableJobMixin,
         if self.deferrable:
             run = self.hook.get_run(run_id)
             if not run.is_finished:
-                self._defer_until_finished(run)
+                self.log.info("%s; waiting in the triggerer.", run.describe())
+                self.defer_until_finished(run_id, self._poll_seconds, self._timeout_seconds)
         else:
             run = self.hook.wait_for_run(run_id, self._poll_seconds, self._timeout_seconds)
         self._result = self.finish_run(context, run.state, run.describe(), run)
@@ -231,21 +252,6 @@ class DataloreRunNotebookOperator(DataloreRunCompletionMixin, ResumableJobMixin,
         context["ti"].xcom_push(key="run_id", value=run_id)
         self._run_id = run_id
         self.log.info("Datalore run %s of notebook %s: %s", run_id, self._request["notebookId"], notebook_url)
-
-    def _defer_until_finished(self, run: DataloreRun) -> None:
-        from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
-
-        self.log.info("%s; waiting in the triggerer.", run.describe())
-        self.defer(
-            trigger=DataloreRunStatusTrigger(
-                run_id=run.run_id,
-                datalore_conn_id=self.datalore_conn_id,
-                poll_interval=self._poll_seconds,
-                end_time=time.time() + self._timeout_seconds,
-            ),
-            method_name="execute_complete",
-            timeout=datetime.timedelta(seconds=self._timeout_seconds) + DEFERRAL_GRACE,
-        )
 
     def on_kill(self) -> None:
         """Say that the run goes on: the Run API cannot stop a run."""

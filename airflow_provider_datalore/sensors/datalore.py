@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import datetime
-import time
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
 
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
-from airflow_provider_datalore.operators.datalore import DEFERRAL_GRACE, DataloreRunCompletionMixin
+from airflow_provider_datalore.operators.datalore import DataloreRunWaitMixin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_datalore.hooks.datalore import DataloreHook
 
-
-class DataloreRunStatusSensor(DataloreRunCompletionMixin, BaseSensorOperator):
+class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
     """
     Wait for a Datalore run to finish; succeed with the run as the result when it succeeded.
 
@@ -58,13 +53,6 @@ class DataloreRunStatusSensor(DataloreRunCompletionMixin, BaseSensorOperator):
         self.datalore_conn_id = datalore_conn_id
         self.deferrable = deferrable
 
-    @cached_property
-    def hook(self) -> DataloreHook:
-        """The hook for ``datalore_conn_id``."""
-        from airflow_provider_datalore.hooks.datalore import DataloreHook
-
-        return DataloreHook(datalore_conn_id=self.datalore_conn_id)
-
     def execute(self, context: Context) -> Any:
         """Check once; then wait here (poke) or in the triggerer (deferrable)."""
         from airflow_provider_datalore.hooks.datalore import check_seconds
@@ -84,18 +72,7 @@ class DataloreRunStatusSensor(DataloreRunCompletionMixin, BaseSensorOperator):
         done = self.poke(context)
         if isinstance(done, PokeReturnValue) and done.is_done:
             return done.xcom_value
-        from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
-
-        self.defer(
-            trigger=DataloreRunStatusTrigger(
-                run_id=self.run_id,
-                datalore_conn_id=self.datalore_conn_id,
-                poll_interval=self._poke_seconds,
-                end_time=time.time() + self._timeout_seconds,
-            ),
-            method_name="execute_complete",
-            timeout=datetime.timedelta(seconds=self._timeout_seconds) + DEFERRAL_GRACE,
-        )
+        self.defer_until_finished(self.run_id, self._poke_seconds, self._timeout_seconds)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Read the run once; when it has finished, return its result or raise for a failed run."""

@@ -284,3 +284,29 @@ def test_interactive_operator_viewer_gets_a_clear_error(emulator):
 
     with pytest.raises(DataloreForbiddenError, match="view-only access to notebook demo/read-only"):
         DataloreRunInteractiveOperator(task_id="i", notebook_id="demo/read-only").execute(context())
+
+
+def test_on_kill_says_the_run_goes_on(emulator):
+    from unittest import mock
+
+    op = operator(wait_for_termination=False)
+    run_id = op.execute(context())
+    log = mock.Mock()
+    with mock.patch.object(type(op), "log", new_callable=mock.PropertyMock, return_value=log):
+        op.on_kill()
+    (call,) = log.warning.call_args_list
+    assert "The run goes on in Datalore" in call.args[0]
+    assert call.args[1] == run_id
+
+
+def test_trigger_on_kill_says_the_run_goes_on():
+    import asyncio
+    from unittest import mock
+
+    trigger = DataloreRunStatusTrigger(run_id="r1")
+    log = mock.Mock()
+    with mock.patch.object(type(trigger), "log", new_callable=mock.PropertyMock, return_value=log):
+        asyncio.run(trigger.on_kill())
+    (call,) = log.warning.call_args_list
+    assert "The run goes on in Datalore" in call.args[0]
+    assert call.args[1] == "r1"
