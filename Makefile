@@ -38,7 +38,17 @@ test-airflow3: $(VENV)/.installed
 test-airflow2: $(VENV2)/.installed
 	$(VENV2)/bin/python -m pytest
 
-test: lint test-airflow3 test-airflow2
+test: lint test-airflow3 test-airflow2 test-system
+
+.PHONY: test-system screenshots
+
+# A real Airflow 3.3 (api-server, scheduler, dag-processor, triggerer) on loopback, with the emulator.
+test-system: $(VENV)/.installed
+	DATALORE_SYSTEM_TESTS=1 $(VENV)/bin/python -m pytest tests/system -m system
+
+# README screenshots from the real UI, with Debian's chromium (not part of `make test`).
+screenshots: $(VENV)/.installed
+	$(VENV)/bin/python scripts/system/screenshots.py
 
 emulator: $(VENV)/.installed
 	$(VENV)/bin/python -m airflow_provider_datalore.emulator --port 8765

@@ -260,7 +260,12 @@ class DataloreHook(BaseHook):
             call = self._run_call(PROBE_RUN_ID)
             SyncTransport(settings, RetryPolicy(max_attempts=1)).request(call)
         except DataloreAuthenticationError as err:
-            return False, str(err)
+            # Airflow tests an unsaved form under a random connection id: do not name it.
+            server = f": {err.server_message}" if err.server_message else ""
+            return False, (
+                f"Datalore at {settings.base_url} refused the API token (HTTP 401){server}. The token is "
+                "missing, invalid or expired: check the API token (password) of this connection."
+            )
         except DataloreApiError as err:
             status = err.http_status
             if status in (400, 403, 404) and err.server_message is not None:

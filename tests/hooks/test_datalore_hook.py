@@ -495,7 +495,7 @@ PROBE_URL = f"{BASE}/api/run/v1/airflow-connection-test"
         (
             {"status_code": 401, "json": {"error": "Token expired"}},
             False,
-            "Datalore refused the API token (HTTP 401)",
+            "refused the API token (HTTP 401): Token expired. The token is missing, invalid or expired",
         ),
         (
             {"status_code": 404, "text": "<html>Not Found</html>"},

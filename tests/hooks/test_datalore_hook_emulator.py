@@ -106,7 +106,7 @@ def test_async_status_survives_reset_and_malformed_json(emulator, no_wait):
     ("token", "prefix", "ok", "message"),
     [
         (TOKEN, "", True, "the API token was accepted"),
-        ("wrong-token", "", False, "Datalore refused the API token (HTTP 401)"),
+        ("wrong-token", "", False, "refused the API token (HTTP 401)"),
         (TOKEN, "/wrong-prefix", False, "does not answer like the Datalore Run API (HTTP 404"),
     ],
 )

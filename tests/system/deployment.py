@@ -14,6 +14,7 @@ so it holds only that process and its children) when it does not exit in time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -23,12 +24,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 T = TypeVar("T")
 
@@ -149,18 +152,15 @@ class ManagedProcess:
             os.killpg(self.popen.pid, 0)
         except ProcessLookupError:
             return False
-        except PermissionError:  # not ours: never touch it
-            return False
         return True
 
     def _signal_group(self, sig: int) -> None:
-        # The group id is the PID recorded at start: start_new_session made this process its leader,
-        # and Linux does not reuse a PID while a process group of that id exists.
+        # The group id is the PID recorded at start: start_new_session made this process its leader, so
+        # the group holds only it and its descendants; Linux does not reuse a PID while a process group
+        # of that id exists, so the signal cannot reach anyone else's process.
         assert self.popen is not None
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def tail(self, lines: int = 60) -> str:
         """Return the last lines of the process's log."""
@@ -179,7 +179,6 @@ class AirflowDeployment:
     :param dag_files: DAG files copied into the deployment's own DAGs folder.
     :param emulator_config: The emulator's config (tokens, notebooks, faults) as JSON-ready data.
     :param token: The API token of the ``datalore_default`` connection.
-    :param extra_env: More environment variables for the Airflow processes.
     """
 
     def __init__(
@@ -188,7 +187,6 @@ class AirflowDeployment:
         dag_files: Iterable[Path],
         emulator_config: dict[str, Any],
         token: str,
-        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
         self.home = workdir / "airflow-home"
@@ -197,10 +195,10 @@ class AirflowDeployment:
         self.dag_files = list(dag_files)
         self.emulator_config = emulator_config
         self.token = token
-        self.extra_env = dict(extra_env or {})
         self.api_port = free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.emulator_url = ""
+        self.env: dict[str, str] = {}
         self.processes: dict[str, ManagedProcess] = {}
         self.session = requests.Session()
         self._bin = Path(sys.executable).parent
@@ -235,7 +233,7 @@ class AirflowDeployment:
         self.login()
 
     def stop(self) -> None:
-        """Stop every process this deployment started, newest service first, the emulator last."""
+        """Stop every process this deployment started, in reverse start order (the emulator last)."""
         for process in reversed(list(self.processes.values())):
             process.stop()
         self.session.close()
@@ -316,7 +314,6 @@ class AirflowDeployment:
                 # A killed triggerer's triggers go to a new one after 10 s without a heartbeat.
                 "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
                 "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
-                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW_CONN_DATALORE_DEFAULT": json.dumps(
@@ -324,7 +321,6 @@ class AirflowDeployment:
                 ),
             }
         )
-        env.update(self.extra_env)
         return env
 
     # -- readiness ----------------------------------------------------------------------------------
@@ -403,6 +399,79 @@ class AirflowDeployment:
         response.raise_for_status()
         return response.json()
 
+    def trigger_dag(self, dag_id: str, logical_date: str | None = None) -> dict[str, Any]:
+        """Unpause the DAG and trigger a run of it, as the UI's Trigger button does; return the DAG run."""
+        self.api("PATCH", f"/dags/{dag_id}", json_body={"is_paused": False})
+        return self.api("POST", f"/dags/{dag_id}/dagRuns", json_body={"logical_date": logical_date})
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        """Return the task instance as the REST API shows it (state, trigger, triggerer job, ...)."""
+        return self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+
+    def wait_for_dag_run(self, dag_id: str, run_id: str, timeout: float = 180.0) -> dict[str, Any]:
+        """Wait until the DAG run has finished and return it; stop early when a task fails."""
+
+        def finished() -> dict[str, Any] | None:
+            self.check_alive()
+            tis = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+            broken = {ti["task_id"]: ti["state"] for ti in tis if ti["state"] in _BROKEN_TI_STATES}
+            if broken:
+                raise DeploymentError(f"DAG run {dag_id}/{run_id}: tasks did not succeed: {broken}")
+            dag_run = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+            return dag_run if dag_run["state"] in ("success", "failed") else None
+
+        return wait_for(f"DAG run {dag_id}/{run_id} to finish", finished, timeout, interval=1)
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        """Return the value of one XCom of a task instance."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}"
+        return self.api("GET", path)["value"]
+
+    def extra_links(self, dag_id: str, run_id: str, task_id: str) -> dict[str, str]:
+        """Return ``{link name: URL}`` of a task instance's extra links, as the UI gets them."""
+        return self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/links")[
+            "extra_links"
+        ]
+
+    def state_history(self, dag_id: str, run_id: str, task_id: str) -> list[str]:
+        """
+        Return the states a task instance reported, oldest first, from Airflow's audit log.
+
+        The API server writes an audit-log row (``/api/v2/eventLogs``) for every state a worker reports
+        through the Execution API: ``running``, ``deferred``, ``success``, ... A deferred task that resumed
+        shows ``running, deferred, running, success``.
+        """
+        events = self.api(
+            "GET",
+            "/eventLogs",
+            params={"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "order_by": "event_log_id"},
+        )["event_logs"]
+        return [event["event"] for event in events if event["event"] in _TI_STATES]
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> TaskLog:
+        """Return a task try's log as the UI reads it: its source files and its structured records."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
+        content = self.api("GET", path, params={"full_content": "true"})["content"]
+        sources: list[str] = []
+        records: list[dict[str, Any]] = []
+        in_sources = False
+        for record in content:
+            event = str(record.get("event", ""))
+            if event == "::group::Log message source details":
+                in_sources = True
+            elif in_sources and event == "::endgroup::":
+                in_sources = False
+            elif in_sources:
+                sources.append(event)
+            else:
+                records.append(record)
+        return TaskLog(sources=sources, records=records)
+
+    def triggerer_jobs(self) -> dict[int, dict[str, Any]]:
+        """Return every triggerer job Airflow knows, by job id (one per triggerer process started)."""
+        jobs = self.api("GET", "/jobs", params={"job_type": "TriggererJob", "limit": 100})["jobs"]
+        return {job["id"]: job for job in jobs}
+
     # -- diagnostics --------------------------------------------------------------------------------
 
     def report(self, lines: int = 60) -> str:
@@ -411,6 +480,33 @@ class AirflowDeployment:
         for process in self.processes.values():
             parts.append(f"----- {process.name} (pids {process.pids}) -----\n{process.tail(lines)}")
         return "\n".join(parts)
+
+
+_TI_STATES = frozenset(
+    {"running", "deferred", "success", "failed", "up_for_retry", "up_for_reschedule", "skipped"}
+)
+_BROKEN_TI_STATES = frozenset({"failed", "up_for_retry", "upstream_failed"})
+
+
+@dataclass
+class TaskLog:
+    """A task try's log as the API serves it: the files it was read from and the log records."""
+
+    sources: list[str]
+    records: list[dict[str, Any]]
+
+    def events(self, text: str) -> list[dict[str, Any]]:
+        """Return the records whose message is exactly ``text``."""
+        return [record for record in self.records if record.get("event") == text]
+
+    def trigger_files(self) -> dict[int, str]:
+        """Return ``{triggerer job id: file}`` of the log files a triggerer wrote for this try."""
+        found = {}
+        for source in self.sources:
+            head, marker, tail = source.rpartition(".trigger.")
+            if marker and tail.endswith(".log") and tail[: -len(".log")].isdigit():
+                found[int(tail[: -len(".log")])] = source
+        return found
 
 
 def _clean_env() -> dict[str, str]:

@@ -1,0 +1,99 @@
+"""
+The system suite: a real Airflow 3 deployment (see ``deployment.py``), shared by every system test.
+
+Nothing here runs unless ``DATALORE_SYSTEM_TESTS=1`` (``make test-system`` sets it): a plain
+``pytest`` skips the whole folder, so it never starts servers by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.system.deployment import AirflowDeployment, DeploymentError
+from tests.system.suite_config import DAG_FILES, DAG_IDS, EMULATOR_CONFIG, TOKEN
+
+if TYPE_CHECKING:
+    from collections.abc import Generator, Iterator
+
+HERE = Path(__file__).resolve().parent
+
+
+def _skip_reason() -> str | None:
+    if os.environ.get("DATALORE_SYSTEM_TESTS") != "1":
+        return "system tests start Airflow servers: set DATALORE_SYSTEM_TESTS=1"
+    if int(version("apache-airflow").split(".")[0]) < 3:
+        return "the system suite runs on Airflow 3 only"
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "system: runs against a real Airflow deployment (DATALORE_SYSTEM_TESTS=1)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = _skip_reason()
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=reason)
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(skip)
+
+
+#: The running deployment ("current") and whether any system test failed ("failed": keep its files).
+_SESSION: dict[str, Any] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """On a failure, append the tail of every Airflow process's log to the report."""
+    report = yield
+    if report.failed:
+        deployment = _SESSION.get("current")
+        if deployment is not None:
+            report.sections.append(("Airflow deployment logs", deployment.report()))
+            _SESSION["failed"] = True
+    return report
+
+
+@pytest.fixture(scope="session")
+def deployment() -> Iterator[AirflowDeployment]:
+    """The emulator and Airflow (api-server, scheduler, dag-processor, triggerer) with the DAGs parsed."""
+    workdir = Path(tempfile.mkdtemp(prefix="datalore-system-"))
+    airflow = AirflowDeployment(workdir, DAG_FILES, EMULATOR_CONFIG, TOKEN)
+    _SESSION["current"] = airflow
+    # The services run in their own sessions, out of reach of the terminal's signals: a SIGTERM to pytest
+    # (a CI time-out) must still stop them, so it interrupts the run like Ctrl-C and the finaliser runs.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        try:
+            airflow.start()
+            airflow.wait_for_dags(DAG_IDS)
+        except DeploymentError as exc:
+            _SESSION["failed"] = True
+            raise DeploymentError(f"{exc}\n{airflow.report()}") from None
+        yield airflow
+    finally:
+        airflow.stop()
+        signal.signal(signal.SIGTERM, previous)
+        _SESSION.pop("current", None)
+        if _SESSION.get("failed"):
+            print(f"\nThe system tests' Airflow home and process logs are kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
