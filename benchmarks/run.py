@@ -1,0 +1,1032 @@
+"""
+``make bench``: import cost and triggerer scale of this provider, side by side with the dbt Cloud provider.
+
+Runs both benchmarks in this one process's lifetime (so every ratio compares figures measured in the same
+run, on the same machine, under the same load), then writes ``docs/benchmarks.md``, the plot
+``docs/images/benchmarks.png`` and the raw figures ``benchmarks/results/latest.json``.
+
+- Import cost: a fresh interpreter per measurement (``benchmarks/import_cost.py``), ``airflow.sdk`` imported
+  first, then our operators and sensors modules, dbt Cloud's operators module, and the standard provider's
+  bash operator (the floor); repeated and interleaved.
+- Triggerer scale: for each (provider, scheme, N), one process (``benchmarks/trigger_load.py``) runs N
+  triggers in one event loop as Airflow's triggerer does, against a server in its own process: the
+  Datalore emulator of this package, or ``benchmarks/dbt_cloud_emulator.py``, both serving the same
+  self-signed certificate over HTTPS (and the Datalore emulator over plain HTTP too).
+
+``--quick`` is a smoke test (small N, short runs) that writes to a temporary folder, not to ``docs/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import datetime
+import json
+import os
+import platform
+import queue
+import shlex
+import signal
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+TOKEN = "bench-token-not-a-secret"
+NOTEBOOK = "bench/nb"
+DBT_ACCOUNT, DBT_JOB = 1, 1
+
+IMPORT_TARGETS = {
+    "datalore": (
+        "airflow-provider-datalore: operators + sensors",
+        "airflow_provider_datalore.operators.datalore,airflow_provider_datalore.sensors.datalore",
+    ),
+    "dbt": ("dbt Cloud: operators", "airflow.providers.dbt.cloud.operators.dbt"),
+    "bash": ("standard: BashOperator (floor)", "airflow.providers.standard.operators.bash"),
+}
+LABELS = {
+    ("datalore", "https"): "Datalore (ours), HTTPS",
+    ("datalore", "http"): "Datalore (ours), HTTP",
+    ("dbt", "https"): "dbt Cloud 4.11, HTTPS",
+}
+
+#: What the doc says changed the figures (kept here so the generated doc carries it).
+CHANGES = """\
+No change to the provider was needed: every goal was met by the code as it stood when the benchmark was
+first run. The figures reflect choices the provider had already made:
+
+- `transport.py` shares one aiohttp session (one connection pool, one TLS context) among all Datalore
+  triggers on the triggerer's event loop, ref-counted, so polls reuse keep-alive connections: the server
+  sees a few hundred TCP connections for tens of thousands of polls. dbt Cloud's hook opens a new
+  `aiohttp.ClientSession` (so a new TCP connection and TLS handshake) for every poll.
+- the hook reads the connection once per trigger (`a_get_settings` caches it) and builds nothing heavy per
+  poll; dbt Cloud's hook also resolves it once per hook, but builds headers and looks up its own provider
+  version through `ProvidersManager` on every poll.
+- `requests`, `aiohttp` and `tenacity` are imported inside the functions that use them, so a DAG file that
+  imports the operators pays for none of them.
+"""
+
+
+# -- processes ---------------------------------------------------------------------------------------
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: a preexec_fn should do as little as it can
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM this child when the benchmark process dies, so nothing outlives it."""
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class LineReader:
+    """Read a child's stdout lines in a thread (a blocking pipe), so the benchmark can wait with a timeout."""
+
+    def __init__(self, proc: subprocess.Popen[str], what: str, copy_to: Path | None = None):
+        self.proc, self.what, self.copy_to = proc, what, copy_to
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        with open(self.copy_to or os.devnull, "a") as copy:
+            for line in self.proc.stdout:
+                copy.write(line)
+                copy.flush()
+                self.lines.put(line.strip())
+        self.lines.put(None)
+
+    def next(self, timeout: float) -> str:
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise RuntimeError(f"{self.what}: no output within {timeout:.0f} s") from None
+        if line is None:
+            raise RuntimeError(f"{self.what} exited (code {self.proc.wait()}) before it was ready")
+        return line
+
+
+class Server:
+    """A server process (the Datalore emulator or the dbt Cloud emulator) and how to read its counters."""
+
+    def __init__(self, kind: str, scheme: str, argv: list[str], env: dict[str, str], workdir: Path):
+        self.kind, self.scheme = kind, scheme
+        self.stderr = workdir / f"server-{kind}-{scheme}.log"
+        with open(self.stderr, "w") as err:
+            self.proc = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=err, text=True, env=env, preexec_fn=_die_with_parent
+            )
+        reader = LineReader(self.proc, f"{kind} server", copy_to=workdir / f"server-{kind}-{scheme}.out")
+        first = reader.next(60)
+        self.url = first.rsplit(" ", 1)[-1].replace("://localhost:", "://127.0.0.1:")
+        self.ca_file: str | None = None
+        if kind == "datalore" and scheme == "https":
+            self.ca_file = reader.next(30).split("CA file: ", 1)[1]
+        self.ssl_context: ssl.SSLContext | None = None
+
+    def cpu_seconds(self) -> float:
+        import psutil
+
+        times = psutil.Process(self.proc.pid).cpu_times()
+        return times.user + times.system
+
+    def _call(self, method: str, path: str) -> Any:
+        request = urllib.request.Request(
+            self.url + path, method=method, data=b"" if method == "POST" else None
+        )
+        with urllib.request.urlopen(request, timeout=120, context=self.ssl_context) as response:
+            return json.loads(response.read())
+
+    def reset(self) -> None:
+        self._call("POST", "/_emulator/reset" if self.kind == "datalore" else "/_bench/reset")
+
+    def poll_stats(self) -> dict[str, int]:
+        """Return status polls answered, those not answered 2xx, and TCP connections they came over."""
+        if self.kind == "dbt":
+            stats = self._call("GET", "/_bench/stats")
+            return {
+                "polls": stats["status_requests"],
+                "server_non_2xx": stats["status_errors"],
+                "connections": stats["connections"],
+            }
+        journal = [
+            entry
+            for entry in self._call("GET", "/_emulator/journal")
+            if entry["method"] == "GET" and entry["path"].startswith("/api/run/v1/")
+        ]
+        return {
+            "polls": len(journal),
+            "server_non_2xx": sum(1 for e in journal if not (e["status"] and 200 <= e["status"] < 300)),
+            # A client port is one connection (ports are not reused within a run while it is open).
+            "connections": len({e["client_port"] for e in journal}),
+        }
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+async def start_runs(server: Server, n: int) -> list[str]:
+    """Start ``n`` runs on the server (as the operators do before deferring); return their ids."""
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=32, ssl=server.ssl_context if server.ssl_context else False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        semaphore = asyncio.Semaphore(32)
+
+        async def one() -> str:
+            async with semaphore:
+                if server.kind == "datalore":
+                    async with session.post(
+                        f"{server.url}/api/run/v1/notebook",
+                        json={"notebookId": NOTEBOOK},
+                        headers={"Authorization": f"Bearer {TOKEN}"},
+                    ) as response:
+                        response.raise_for_status()
+                        return str((await response.json())["runId"])
+                async with session.post(
+                    f"{server.url}/api/v2/accounts/{DBT_ACCOUNT}/jobs/{DBT_JOB}/run/",
+                    json={"cause": "benchmark"},
+                    headers={"Authorization": f"Token {TOKEN}"},
+                ) as response:
+                    response.raise_for_status()
+                    return str((await response.json())["data"]["id"])
+
+        return list(await asyncio.gather(*(one() for _ in range(n))))
+
+
+# -- the benchmarks ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    kind: str
+    scheme: str
+    n: int
+    repeats: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}-{self.scheme}-{self.n}"
+
+
+def bench_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__"))}
+    env.pop("SSL_CERT_FILE", None)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        }
+    )
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the import benchmark measures with warm bytecode caches
+    return env
+
+
+def run_import_bench(env: dict[str, str], repeats: int) -> dict[str, Any]:
+    """Measure each import target ``repeats`` times, interleaved, after one unmeasured warm-up each."""
+    samples: dict[str, list[dict[str, Any]]] = {key: [] for key in IMPORT_TARGETS}
+    for round_ in range(repeats + 1):
+        for key, (_, modules) in IMPORT_TARGETS.items():
+            out = subprocess.run(
+                [sys.executable, str(BENCH / "import_cost.py"), modules],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=True,
+            )
+            if round_ > 0:  # round 0 warms the bytecode caches
+                samples[key].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"  import round {round_}/{repeats} done", flush=True)
+    return {
+        key: {
+            "label": IMPORT_TARGETS[key][0],
+            "modules": IMPORT_TARGETS[key][1],
+            "ms": [s["ms"] for s in runs],
+            "new_modules": [s["new_modules"] for s in runs],
+            "heavy": runs[-1]["heavy"],
+        }
+        for key, runs in samples.items()
+    }
+
+
+def count_log_failures(path: Path) -> dict[str, Any]:
+    """
+    Count the triggers' log records at warning or above: each failed poll attempt logs one.
+
+    Deprecation notices (dbt Cloud's hook logs one when it first asks ``ProvidersManager`` for its
+    version) are counted apart: they say nothing about a poll.
+    """
+    failures, other, samples, other_samples, lines = 0, 0, [], [], 0
+    with open(path, "rb") as handle:
+        for raw in handle:
+            lines += 1
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                continue
+            if record.get("level") not in ("warning", "error", "critical", "exception"):
+                continue
+            event = str(record.get("event"))[:300]
+            if "deprecated" in event.lower():
+                other += 1
+                if len(other_samples) < 3:
+                    other_samples.append(event)
+                continue
+            failures += 1
+            if len(samples) < 3:
+                samples.append(event)
+    return {
+        "log_failures": failures,
+        "log_failure_samples": samples,
+        "log_other_warnings": other,
+        "log_other_warning_samples": other_samples,
+        "log_lines": lines,
+    }
+
+
+def measure(
+    scenario: Scenario, server: Server, env: dict[str, str], workdir: Path, args: argparse.Namespace, tag: str
+) -> dict[str, Any]:
+    """Run one trigger process against ``server`` and return its figures."""
+    env = dict(env)
+    if scenario.kind == "datalore":
+        extra = {"ca_bundle": server.ca_file} if server.ca_file else {}
+        conn = {"conn_type": "datalore", "host": server.url, "password": TOKEN, "extra": extra}
+        env["AIRFLOW_CONN_DATALORE_BENCH"] = json.dumps(conn)
+    else:
+        host = server.url.split("://", 1)[1]  # the hook always speaks https://{host}/
+        env["AIRFLOW_CONN_DBT_BENCH"] = json.dumps(
+            {"conn_type": "dbt_cloud", "host": host, "login": str(DBT_ACCOUNT), "password": TOKEN}
+        )
+        env["SSL_CERT_FILE"] = args.ca_file  # aiohttp's default SSL context honours it
+    log_path = workdir / f"{tag}.log"
+    result_path = workdir / f"{tag}.json"
+    argv = [
+        sys.executable,
+        str(BENCH / "trigger_load.py"),
+        "--kind",
+        scenario.kind,
+        "--poll-interval",
+        str(args.poll_interval),
+        "--max-seconds",
+        str(args.max_seconds),
+        "--log",
+        str(log_path),
+        "--result",
+        str(result_path),
+    ]
+    if args.profile == scenario.key:
+        argv += ["--profile", str(workdir / f"{tag}-profile.html")]
+    child = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, preexec_fn=_die_with_parent
+    )
+    try:
+        line = LineReader(child, "trigger process").next(180)
+        if line != "READY":
+            raise RuntimeError(f"trigger process said {line!r}")
+        run_ids = asyncio.run(start_runs(server, scenario.n))
+        server.reset()
+        load = os.getloadavg()
+        server_cpu0 = server.cpu_seconds()
+        wall0 = time.monotonic()
+        assert child.stdin is not None
+        child.stdin.write(json.dumps(run_ids) + "\n")
+        child.stdin.close()
+        child.wait(timeout=args.max_seconds + 180)
+        wall = time.monotonic() - wall0
+        server_cpu = server.cpu_seconds() - server_cpu0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+    if child.returncode != 0:
+        raise RuntimeError(f"trigger process exited with {child.returncode}")
+    result = json.loads(result_path.read_text())
+    result.update(server.poll_stats())
+    result.update(count_log_failures(log_path))
+    result.update(
+        {
+            "scheme": scenario.scheme,
+            "server_cpu_seconds": server_cpu,
+            "server_wall_seconds": wall,
+            "loadavg_1m_before": load[0],
+        }
+    )
+    if not args.keep_logs:
+        log_path.unlink(missing_ok=True)
+    return result
+
+
+def derive(result: dict[str, Any]) -> dict[str, float]:
+    """The figures the doc shows, from one run."""
+    cpu = result["cpu_user"] + result["cpu_sys"]
+    non_success = sum(v for k, v in result["statuses"].items() if k != "success")
+    return {
+        "cpu_per_1000_polls": cpu / max(result["polls"], 1) * 1000,
+        "cpu_seconds": cpu,
+        "rss_kib_per_trigger": (result["rss_peak"] - result["rss_baseline"]) / result["n"] / 1024,
+        "lag_p99_ms": result["lag_p99"] * 1000,
+        "lag_max_ms": result["lag_max"] * 1000,
+        "failed_polls": result["log_failures"] + non_success + result["unfinished"] + result["crashed"],
+        "exactly_one_success": result["exactly_one_success"],
+        "polls": result["polls"],
+        "polls_per_trigger": result["polls"] / result["n"],
+        "connections": result["connections"],
+        "server_cpu_pct": 100 * result["server_cpu_seconds"] / max(result["server_wall_seconds"], 1e-9),
+        "trigger_cpu_pct": 100 * cpu / max(result["wall_seconds"], 1e-9),
+        "wall_seconds": result["wall_seconds"],
+        "loadavg": result["loadavg_1m_before"],
+    }
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def plan(args: argparse.Namespace) -> list[Scenario]:
+    scenarios = []
+    for n in args.sizes:
+        for kind, scheme in (("datalore", "https"), ("dbt", "https"), ("datalore", "http")):
+            goal = n == args.goal_n and scheme == "https"
+            scenarios.append(Scenario(kind, scheme, n, args.repeats_goal if goal else args.repeats_other))
+    if args.only:
+        keys = set(args.only.split(","))
+        scenarios = [s for s in scenarios if s.key in keys]
+    return scenarios
+
+
+def run_trigger_bench(
+    args: argparse.Namespace, env: dict[str, str], workdir: Path
+) -> dict[str, list[dict[str, Any]]]:
+    config = {
+        "tokens": {TOKEN: {NOTEBOOK: "editor"}},
+        "notebooks": [{"id": NOTEBOOK, "duration": args.duration}],
+    }
+    config_path = workdir / "emulator.json"
+    config_path.write_text(json.dumps(config))
+    emulator = [sys.executable, "-m", "airflow_provider_datalore.emulator", "--port", "0", "--config"]
+    servers: dict[tuple[str, str], Server] = {}
+    try:
+        https = servers["datalore", "https"] = Server(
+            "datalore", "https", [*emulator, str(config_path), "--tls"], env, workdir
+        )
+        servers["datalore", "http"] = Server("datalore", "http", [*emulator, str(config_path)], env, workdir)
+        assert https.ca_file is not None
+        args.ca_file = https.ca_file
+        key_file = str(Path(https.ca_file).with_name("key.pem"))  # the emulator's key, beside its cert
+        servers["dbt", "https"] = Server(
+            "dbt",
+            "https",
+            [
+                sys.executable,
+                str(BENCH / "dbt_cloud_emulator.py"),
+                "--cert",
+                https.ca_file,
+                "--key",
+                key_file,
+                "--token",
+                TOKEN,
+                "--duration",
+                str(args.duration),
+                "--max-seconds",
+                str(4 * 3600),
+            ],
+            env,
+            workdir,
+        )
+        context = ssl.create_default_context(cafile=https.ca_file)
+        servers["datalore", "https"].ssl_context = servers["dbt", "https"].ssl_context = context
+
+        scenarios = plan(args)
+        results: dict[str, list[dict[str, Any]]] = {s.key: [] for s in scenarios}
+        total = sum(s.repeats for s in scenarios)
+        done = 0
+        # Interleave: the first repeat of every scenario, then the second, ... (ABAB, not AABB).
+        for round_ in range(max(s.repeats for s in scenarios)):
+            for scenario in scenarios:
+                if round_ >= scenario.repeats:
+                    continue
+                done += 1
+                tag = f"{scenario.key}-r{round_ + 1}"
+                print(f"  [{done}/{total}] {tag} ...", end=" ", flush=True)
+                result = measure(scenario, servers[scenario.kind, scenario.scheme], env, workdir, args, tag)
+                figures = derive(result)
+                result["derived"] = figures
+                results[scenario.key].append(result)
+                print(
+                    f"{figures['cpu_per_1000_polls']:.2f} CPU s/1000 polls, "
+                    f"{figures['rss_kib_per_trigger']:.1f} KiB/trigger, p99 lag {figures['lag_p99_ms']:.1f} ms, "
+                    f"failed {figures['failed_polls']}, ok {figures['exactly_one_success']}/{scenario.n}, "
+                    f"{figures['polls']} polls, server CPU {figures['server_cpu_pct']:.0f}%, "
+                    f"wall {figures['wall_seconds']:.0f} s",
+                    flush=True,
+                )
+        return results
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+# -- the report --------------------------------------------------------------------------------------
+
+
+def environment() -> dict[str, Any]:
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    cpu_model = "unknown"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    mem_gib = 0.0
+    with contextlib.suppress(OSError), open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                mem_gib = int(line.split()[1]) / 1024 / 1024
+    return {
+        "python": platform.python_version(),
+        "versions": {
+            dist: version(dist)
+            for dist in (
+                "airflow-provider-datalore",
+                "apache-airflow",
+                "apache-airflow-task-sdk",
+                "apache-airflow-providers-dbt-cloud",
+                "apache-airflow-providers-http",
+                "apache-airflow-providers-standard",
+                "aiohttp",
+                "greenback",
+            )
+        },
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "mem_gib": round(mem_gib, 1),
+        "kernel": platform.release(),
+        "openssl": ssl.OPENSSL_VERSION,
+    }
+
+
+def fmt(stat: dict[str, float], digits: int = 1) -> str:
+    median, low, high = (f"{stat[k]:.{digits}f}" for k in ("median", "min", "max"))
+    return median if low == high else f"{median} ({low}-{high})"
+
+
+def summarize(results: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    summary: dict[str, dict[str, Any]] = {}
+    for key, runs in results.items():
+        if not runs:
+            continue
+        figures = [r["derived"] for r in runs]
+        summary[key] = {
+            "kind": runs[0]["kind"],
+            "scheme": runs[0]["scheme"],
+            "n": runs[0]["n"],
+            "repeats": len(runs),
+            **{name: spread([f[name] for f in figures]) for name in figures[0]},
+        }
+    return summary
+
+
+def write_plot(imports: dict[str, Any], summary: dict[str, dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    ax = axes[0][0]
+    keys = list(imports)
+    medians = [statistics.median(imports[k]["ms"]) for k in keys]
+    lows = [m - min(imports[k]["ms"]) for m, k in zip(medians, keys, strict=True)]
+    highs = [max(imports[k]["ms"]) - m for m, k in zip(medians, keys, strict=True)]
+    colors = {"datalore": "#6B57FF", "dbt": "#FF694B", "bash": "#888888"}
+    bars = ax.bar(
+        [imports[k]["label"].replace(": ", ":\n") for k in keys],
+        medians,
+        yerr=[lows, highs],
+        capsize=4,
+        color=[colors[k] for k in keys],
+    )
+    for bar, key, median in zip(bars, keys, medians, strict=True):
+        ax.annotate(
+            f"{median:.1f} ms\n{statistics.median(imports[key]['new_modules']):.0f} modules",
+            (bar.get_x() + bar.get_width() / 2, max(imports[key]["ms"])),  # above the error bar
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            xytext=(0, 3),
+            textcoords="offset points",
+        )
+    ax.set_ylabel("ms (median, min-max)")
+    ax.set_title("Import cost after airflow.sdk (lower is better)")
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_ylim(0, max(max(imports[k]["ms"]) for k in keys) * 1.3)
+
+    series = [
+        (("datalore", "https"), "#6B57FF", "-o"),
+        (("datalore", "http"), "#A99BFF", "--s"),
+        (("dbt", "https"), "#FF694B", "-^"),
+    ]
+    panels = [
+        (axes[0][1], "cpu_per_1000_polls", "CPU seconds per 1000 polls", "Trigger process CPU per poll"),
+        (axes[1][0], "rss_kib_per_trigger", "KiB per trigger", "Memory (RSS) per trigger"),
+        (axes[1][1], "lag_p99_ms", "ms (log scale)", "p99 event-loop lag"),
+    ]
+    for ax, metric, ylabel, title in panels:
+        for (kind, scheme), color, style in series:
+            points = sorted(
+                (s["n"], s[metric]) for s in summary.values() if s["kind"] == kind and s["scheme"] == scheme
+            )
+            if not points:
+                continue
+            xs = [n for n, _ in points]
+            ys = [stat["median"] for _, stat in points]
+            err = [
+                [stat["median"] - stat["min"] for _, stat in points],
+                [stat["max"] - stat["median"] for _, stat in points],
+            ]
+            ax.errorbar(xs, ys, yerr=err, fmt=style, color=color, label=LABELS[kind, scheme], capsize=3)
+        ax.set_xscale("log")
+        ax.set_xticks(sorted({s["n"] for s in summary.values()}))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("concurrent triggers (N)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title} (lower is better)")
+        if metric == "lag_p99_ms":
+            ax.set_yscale("log")
+            ax.axhline(100, color="#444444", linewidth=0.8, linestyle=":")
+            ax.annotate(
+                "100 ms (goal at N=1000)",
+                (ax.get_xlim()[0], 100),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=8,
+            )
+        else:
+            ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("airflow-provider-datalore vs apache-airflow-providers-dbt-cloud (median, min-max)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def goals(
+    imports: dict[str, Any], summary: dict[str, dict[str, Any]], goal_n: int
+) -> list[tuple[str, str, bool]]:
+    """Return (goal, measured, met) rows."""
+    rows: list[tuple[str, str, bool]] = []
+    ours_ms = statistics.median(imports["datalore"]["ms"])
+    dbt_ms = statistics.median(imports["dbt"]["ms"])
+    rows.append(("Import: ours <= 10 ms (median)", f"{ours_ms:.1f} ms", ours_ms <= 10))
+    rows.append(
+        (
+            "Import: ours <= 1/10 of dbt Cloud's",
+            f"{ours_ms / dbt_ms:.3f}x ({ours_ms:.1f} / {dbt_ms:.1f} ms)",
+            ours_ms <= dbt_ms / 10,
+        )
+    )
+    ours = summary.get(f"datalore-https-{goal_n}")
+    dbt = summary.get(f"dbt-https-{goal_n}")
+    if ours is None or dbt is None:
+        return rows
+    cpu_ratio = ours["cpu_per_1000_polls"]["median"] / dbt["cpu_per_1000_polls"]["median"]
+    rows.append(
+        (
+            f"N={goal_n} HTTPS: CPU per poll <= 0.3x dbt Cloud's (medians)",
+            f"{cpu_ratio:.3f}x ({ours['cpu_per_1000_polls']['median']:.2f} vs "
+            f"{dbt['cpu_per_1000_polls']['median']:.2f} CPU s per 1000 polls)",
+            cpu_ratio <= 0.3,
+        )
+    )
+    ours_mem, dbt_mem = ours["rss_kib_per_trigger"]["median"], dbt["rss_kib_per_trigger"]["median"]
+    rows.append(
+        (
+            f"N={goal_n} HTTPS: memory per trigger below dbt Cloud's (medians)",
+            f"{ours_mem:.1f} vs {dbt_mem:.1f} KiB ({ours_mem / dbt_mem:.2f}x)",
+            ours_mem < dbt_mem,
+        )
+    )
+    lag = ours["lag_p99_ms"]["max"]
+    rows.append((f"N={goal_n} HTTPS: p99 loop lag < 100 ms (worst repeat)", f"{lag:.1f} ms", lag < 100))
+    failed = ours["failed_polls"]["max"]
+    rows.append((f"N={goal_n} HTTPS: zero failed polls (every repeat)", f"{failed:.0f}", failed == 0))
+    ok = ours["exactly_one_success"]["min"]
+    rows.append(
+        (
+            f"N={goal_n} HTTPS: every trigger yields exactly one success event (every repeat)",
+            f"{ok:.0f} of {goal_n}",
+            ok == goal_n,
+        )
+    )
+    return rows
+
+
+def write_doc(data: dict[str, Any], path: Path, image: Path) -> None:
+    env, imports, summary = data["environment"], data["imports"], data["summary"]
+    args = data["args"]
+    v = env["versions"]
+    lines = [
+        "# Benchmarks: DAG-parse import cost and triggerer scale",
+        "",
+        "<!-- Generated by benchmarks/run.py (`make bench`); do not edit by hand. -->",
+        "",
+        "Two costs decide whether a provider is cheap to run at scale: what every DAG parse and every task "
+        "process pays to import it, and what one triggerer pays to wait on many runs. Both are measured "
+        "here against the most-used official peer, `apache-airflow-providers-dbt-cloud`, in the same run "
+        "on the same machine; every ratio compares figures from that one run.",
+        "",
+        f"![Import cost, CPU per poll, memory per trigger and p99 loop lag]({os.path.relpath(image, path.parent)})",
+        "",
+        "## Run",
+        "",
+        f"- Command: `make bench` (runs `{data['command']}`), from a fresh clone: it creates `.venv-bench` "
+        "(pinned by `constraints/bench.txt`; the dbt Cloud provider is installed there only, never a "
+        "dependency of this package).",
+        f"- Date: {data['date']}; the benchmark script took {data['wall_minutes']:.1f} min (plus creating "
+        "`.venv-bench` the first time).",
+        f"- Versions: Python {env['python']}, apache-airflow {v['apache-airflow']} (task SDK "
+        f"{v['apache-airflow-task-sdk']}), airflow-provider-datalore {v['airflow-provider-datalore']}, "
+        f"apache-airflow-providers-dbt-cloud {v['apache-airflow-providers-dbt-cloud']} (with "
+        f"apache-airflow-providers-http {v['apache-airflow-providers-http']}), "
+        f"apache-airflow-providers-standard {v['apache-airflow-providers-standard']}, aiohttp {v['aiohttp']}, "
+        f"greenback {v['greenback']}, {env['openssl']}.",
+        f"- Machine: {env['nproc']} CPUs (`nproc`), {env['cpu_model']}, {env['mem_gib']} GiB RAM, Linux "
+        f"{env['kernel']}. 1-minute load average before the trigger runs: "
+        f"{data['load_min']:.2f} to {data['load_max']:.2f} (other work on the machine adds noise to wall "
+        "times and loop lag; CPU time and RSS are per process and barely affected).",
+        "",
+        "## Goals",
+        "",
+        "| goal | measured | met |",
+        "|---|---|---|",
+    ]
+    for goal, measured, met in data["goals"]:
+        lines.append(f"| {goal} | {measured} | {'yes' if met else '**no**'} |")
+    lines += [
+        "",
+        "## Import cost",
+        "",
+        f"A fresh interpreter per measurement; `import airflow.sdk` first (a DAG processor or task runner has "
+        f"it loaded), then the module(s) below, timed with `time.perf_counter()`; *new modules* are those the "
+        f"import added to `sys.modules`. {args['import_repeats']} measurements per row, interleaved, after "
+        "one unmeasured warm-up each (bytecode caches warm). Figures: median (min-max).",
+        "",
+        "| import | ms | new modules | heavy libraries it pulls in | vs dbt Cloud |",
+        "|---|---|---|---|---|",
+    ]
+    dbt_ms = statistics.median(imports["dbt"]["ms"])
+    for item in imports.values():
+        ms = spread(item["ms"])
+        mods = spread([float(x) for x in item["new_modules"]])
+        heavy = ", ".join(item["heavy"]) or "none"
+        lines.append(
+            f"| `{item['modules'].replace(',', '`, `')}` ({item['label']}) | {fmt(ms, 1)} | {fmt(mods, 0)} | "
+            f"{heavy} | {ms['median'] / dbt_ms:.3f}x |"
+        )
+    lines += [
+        "",
+        "## Triggerer scale",
+        "",
+        f"N triggers run concurrently in one event loop, in one process, driven as Airflow's triggerer drives "
+        f"them (`airflow/jobs/triggerer_job_runner.py`, `TriggerRunner`): each trigger is re-created from its "
+        f"`serialize()` output (class imported by path, kwargs through JSON), its `run()` is consumed with "
+        f"`async for` in its own asyncio task after `greenback.ensure_portal()`, the trigger id is bound to "
+        f"the log context, and logs are written as the triggerer's subprocess writes them (structlog JSON "
+        f"lines, to a file instead of the supervisor pipe; both providers log one INFO line per poll). "
+        f"Connections come from `AIRFLOW_CONN_*` variables (no database). The runs are started just before "
+        f"the triggers (`POST /api/run/v1/notebook`, or dbt Cloud's `POST .../jobs/{{id}}/run/`) and last "
+        f"{args['duration']:.0f} s; the triggers poll every {args['poll_interval']:.0f} s. Each server runs in "
+        f"its own process; only the trigger process is measured.",
+        "",
+        "- **CPU s / 1000 polls**: the trigger process's user + system CPU time (all threads, "
+        "`getrusage`) from creating the triggers until the last one finished, divided by the status "
+        "requests the server answered.",
+        "- **KiB / trigger**: (peak RSS during the run - RSS before the triggers, with every module already "
+        "imported) / N.",
+        "- **p99 / max lag**: a task sleeps 50 ms in a loop for the whole run and records how late it wakes "
+        "(the triggerer's own watchdog does the same every 100 ms and warns past 0.2 s).",
+        "- **failed polls**: log records at warning or above (each failed poll attempt logs one, in both "
+        "providers) + events other than `success` + triggers unfinished or crashed.",
+        "- **ok**: triggers that yielded exactly one event, `success`.",
+        "- **TCP conns**: connections the server accepted for those polls (keep-alive reuse shows here).",
+        "- **server CPU**: the server process's CPU use over the run, % of one core; near 100 % the server "
+        "would be the bottleneck (it adds latency, not trigger-process CPU).",
+        "",
+        "Figures are median (min-max) over the repeats shown.",
+        "",
+        "| provider, scheme | N | repeats | CPU s / 1000 polls | KiB / trigger | p99 lag ms | max lag ms | "
+        "failed polls | ok | polls | TCP conns | trigger CPU | server CPU | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = sorted(summary.values(), key=lambda s: (s["n"], s["kind"] != "datalore", s["scheme"] != "https"))
+    for s in order:
+        lines.append(
+            f"| {LABELS[s['kind'], s['scheme']]} | {s['n']} | {s['repeats']} | {fmt(s['cpu_per_1000_polls'], 2)} | "
+            f"{fmt(s['rss_kib_per_trigger'], 1)} | {fmt(s['lag_p99_ms'], 1)} | {fmt(s['lag_max_ms'], 0)} | "
+            f"{fmt(s['failed_polls'], 0)} | {fmt(s['exactly_one_success'], 0)} | {fmt(s['polls'], 0)} | "
+            f"{fmt(s['connections'], 0)} | {fmt(s['trigger_cpu_pct'], 0)} % | {fmt(s['server_cpu_pct'], 0)} % | "
+            f"{fmt(s['wall_seconds'], 0)} |"
+        )
+    lines += ["", "Ratios, ours / dbt Cloud, over HTTPS (medians of the same run):", ""]
+    lines += ["| N | CPU per poll | memory per trigger | p99 loop lag |", "|---|---|---|---|"]
+    for n in sorted({s["n"] for s in summary.values()}):
+        ours, dbt = summary.get(f"datalore-https-{n}"), summary.get(f"dbt-https-{n}")
+        if not ours or not dbt:
+            continue
+
+        def ratio(metric: str, ours: dict[str, Any] = ours, dbt: dict[str, Any] = dbt) -> str:
+            return f"{ours[metric]['median'] / max(dbt[metric]['median'], 1e-9):.2f}x"
+
+        lines.append(
+            f"| {n} | {ratio('cpu_per_1000_polls')} | {ratio('rss_kib_per_trigger')} | {ratio('lag_p99_ms')} |"
+        )
+    lines += [
+        "",
+        "Notes:",
+        "",
+        "- dbt Cloud over plain HTTP is not measured: its hook always builds `https://{tenant}/api/...`.",
+        "- Both HTTPS servers present the same self-signed certificate (the Datalore emulator's); our "
+        "connection names it in `extra.ca_bundle`, dbt Cloud's aiohttp default context reads it from "
+        "`SSL_CERT_FILE`. Both connect to 127.0.0.1 (no name resolution).",
+        "- dbt Cloud's emulated run-status endpoint (`benchmarks/dbt_cloud_emulator.py`) answers `GET "
+        "/api/v2/accounts/{account}/runs/{run}/` with a run in dbt Cloud's v2 shape (about 1.5 KB), status 3 "
+        "(running) then 10 (success); the Datalore emulator answers about 260 bytes. Parsing the larger body "
+        "costs dbt Cloud about 5 microseconds per poll (`json.loads`, measured apart), under 0.5 % of its "
+        "CPU per poll.",
+        "- dbt Cloud's hook defaults to `retry_limit=1` (no retry), as the operator leaves it; ours retries "
+        "transient failures (none happened).",
+        "- The server check: the server CPU column shows how busy each server process was. "
+        + data["server_note"],
+        "",
+        "What the figures show:",
+        "",
+        *[f"- {note}" for note in observations(data)],
+        "",
+        "## What changed the figures",
+        "",
+        CHANGES,
+        "## Reproduce",
+        "",
+        "```bash",
+        f"make bench                                        # everything above, about {data['wall_minutes']:.0f} minutes",
+        ".venv-bench/bin/python benchmarks/run.py --help     # sizes, repeats, durations, profiling",
+        ".venv-bench/bin/python benchmarks/run.py --quick    # a 2-minute smoke test, written to a temp folder",
+        "```",
+        "",
+        "Every run, in the order of the table above (repeats were interleaved: ours, dbt Cloud, ours, ...):",
+        "",
+        *all_runs_table(data),
+        "",
+        "Raw figures of this run: `benchmarks/results/latest.json`. To profile one scenario with pyinstrument: "
+        "`.venv-bench/bin/python benchmarks/run.py --only datalore-https-1000 --profile datalore-https-1000 "
+        "--out /tmp/bench` (the HTML profile lands beside the results).",
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+
+
+def observations(data: dict[str, Any]) -> list[str]:
+    """Say, from the figures, what explains them (connections, memory, lag, saturation)."""
+    summary, args = data["summary"], data["args"]
+    notes: list[str] = []
+    expected_polls = args["duration"] / args["poll_interval"] + 1
+    for n in sorted({s["n"] for s in summary.values()}):
+        https, http, dbt = (summary.get(f"{k}-{n}") for k in ("datalore-https", "datalore-http", "dbt-https"))
+        if https and dbt:
+            notes.append(
+                f"N={n}: our triggers made {https['polls']['median']:.0f} polls over "
+                f"{https['connections']['median']:.0f} TCP connections (one shared keep-alive pool, at most 256 "
+                f"connections); dbt Cloud's made {dbt['polls']['median']:.0f} polls over "
+                f"{dbt['connections']['median']:.0f} connections: a new session, TCP connection and TLS "
+                "handshake for every poll."
+            )
+        if https and http and https["connections"]["median"] > 0:
+            extra = https["rss_kib_per_trigger"]["median"] - http["rss_kib_per_trigger"]["median"]
+            per_conn = extra * n / https["connections"]["median"]
+            line = (
+                f"N={n}: HTTPS costs us {extra:.0f} KiB per trigger more than HTTP, about {per_conn:.0f} KiB per "
+                "open keep-alive TLS connection (Python's asyncio gives every TLS connection a 256 KiB read "
+                "buffer, plus OpenSSL's state). All triggers start in the same instant and poll in lockstep, "
+                "so at each burst the pool opens as many connections as polls are in flight at once (up to "
+                "256: more when the server answers slower) and keeps them for the next burst."
+            )
+            if dbt and https["rss_kib_per_trigger"]["median"] >= dbt["rss_kib_per_trigger"]["median"]:
+                line += (
+                    f" At this N that makes our memory per trigger ({https['rss_kib_per_trigger']['median']:.0f} "
+                    f"KiB) no lower than dbt Cloud's ({dbt['rss_kib_per_trigger']['median']:.0f} KiB), whose "
+                    "connections close after each poll; above 256 triggers the pool stops growing and the "
+                    "cost per trigger falls."
+                )
+            notes.append(line)
+        for key, stat in ((f"datalore-https-{n}", https), (f"datalore-http-{n}", http)):
+            if stat and stat["lag_p99_ms"]["median"] >= 100:
+                burst = stat["cpu_per_1000_polls"]["median"] * n  # ms of CPU per poll round
+                notes.append(
+                    (
+                        f"N={n} ({LABELS[stat['kind'], stat['scheme']]}): p99 loop lag {stat['lag_p99_ms']['median']:.0f} "
+                        f"ms. The triggers poll in lockstep, so every {args['poll_interval']:.0f} s about {n} polls "
+                        f"fall due in the same loop iteration: about {burst:.0f} ms of CPU at "
+                        f"{stat['cpu_per_1000_polls']['median']:.2f} ms per poll, run back to back (a triggerer "
+                        "whose triggers arrive over time spreads them out; the triggerer warns past 0.2 s). "
+                        + (
+                            f"dbt Cloud's at the same N: {dbt['lag_p99_ms']['median']:.0f} ms."
+                            if dbt and key.startswith("datalore-https")
+                            else ""
+                        )
+                    ).strip()
+                )
+        if dbt and dbt["polls_per_trigger"]["median"] < 0.9 * expected_polls:
+            notes.append(
+                f"N={n}: dbt Cloud's triggers polled {dbt['polls_per_trigger']['median']:.1f} times each instead "
+                f"of about {expected_polls:.0f}: its trigger process used {dbt['trigger_cpu_pct']['median']:.0f} % "
+                "of a core and its event loop fell behind, so each poll came late (the lag columns)."
+            )
+    return notes
+
+
+def all_runs_table(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "| run | CPU s / 1000 polls | KiB / trigger | p99 lag ms | polls | TCP conns | failed | ok | load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, runs in data["trigger_results"].items():
+        for index, run in enumerate(runs, 1):
+            d = run["derived"]
+            lines.append(
+                f"| {key} #{index} | {d['cpu_per_1000_polls']:.3f} | {d['rss_kib_per_trigger']:.1f} | "
+                f"{d['lag_p99_ms']:.1f} | {d['polls']:.0f} | {d['connections']:.0f} | {d['failed_polls']:.0f} | "
+                f"{d['exactly_one_success']:.0f} | {d['loadavg']:.2f} |"
+            )
+    return lines
+
+
+def server_note(summary: dict[str, dict[str, Any]]) -> str:
+    busiest = max(summary.values(), key=lambda s: s["server_cpu_pct"]["median"])
+    pct = busiest["server_cpu_pct"]["median"]
+    label = f"{LABELS[busiest['kind'], busiest['scheme']]} at N={busiest['n']}"
+    if pct >= 85:
+        return (
+            f"The busiest was {label}, at {pct:.0f} % of one core: there the server is (close to) the "
+            "bottleneck, which inflates poll latency and wall time, not the trigger process's CPU per poll."
+        )
+    return f"The busiest was {label}, at {pct:.0f} % of one core: one server process keeps up at every N."
+
+
+def report(data: dict[str, Any], out_doc: Path, out_image: Path) -> None:
+    data["summary"] = summarize(data["trigger_results"])
+    data["goals"] = goals(data["imports"], data["summary"], data["args"]["goal_n"])
+    data["server_note"] = server_note(data["summary"]) if data["summary"] else ""
+    write_plot(data["imports"], data["summary"], out_image)
+    write_doc(data, out_doc, out_image)
+
+
+# -- main --------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100, 1000, 3000])
+    parser.add_argument("--goal-n", type=int, default=1000, help="the N whose HTTPS runs are the goal case")
+    parser.add_argument("--repeats-goal", type=int, default=3, help="repeats at the goal N over HTTPS")
+    parser.add_argument("--repeats-other", type=int, default=1, help="repeats of every other scenario")
+    parser.add_argument("--import-repeats", type=int, default=11)
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds each run lasts")
+    parser.add_argument("--poll-interval", type=float, default=2.0)
+    parser.add_argument("--max-seconds", type=float, default=300.0, help="cancel a trigger process after")
+    parser.add_argument("--only", help="comma-separated scenario keys, e.g. datalore-https-1000")
+    parser.add_argument("--profile", help="profile this scenario key with pyinstrument")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the triggers' log files")
+    parser.add_argument("--quick", action="store_true", help="smoke test: N=50,200, 10 s runs, 3 imports")
+    parser.add_argument("--out", help="folder for the doc, plot and JSON (default: docs/ and benchmarks/)")
+    parser.add_argument("--report-only", help="rewrite the doc and plot from this results JSON")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.goal_n, args.repeats_goal, args.repeats_other = [50, 200], 200, 2, 1
+        args.import_repeats, args.duration, args.max_seconds = 3, 10.0, 120.0
+        args.out = args.out or tempfile.mkdtemp(prefix="datalore-bench-quick-")
+    return args
+
+
+def outputs(args: argparse.Namespace) -> tuple[Path, Path, Path]:
+    if args.out:
+        out = Path(args.out)
+        return out / "benchmarks.md", out / "benchmarks.png", out / "latest.json"
+    return ROOT / "docs/benchmarks.md", ROOT / "docs/images/benchmarks.png", BENCH / "results/latest.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out_doc, out_image, out_json = outputs(args)
+    if args.report_only:
+        data = json.loads(Path(args.report_only).read_text())
+        report(data, out_doc, out_image)
+        print(f"Wrote {out_doc} and {out_image}")
+        return 0
+
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="datalore-bench-"))
+    home = workdir / "airflow-home"
+    home.mkdir()
+    env = bench_env(home)
+    print(f"Benchmark work folder: {workdir}", flush=True)
+    print("1/2 Import cost", flush=True)
+    imports = run_import_bench(env, args.import_repeats)
+    for item in imports.values():
+        print(f"  {item['label']}: {statistics.median(item['ms']):.1f} ms, {item['new_modules'][-1]} modules")
+    print("2/2 Triggerer scale", flush=True)
+    results = run_trigger_bench(args, env, workdir)
+    loads = [r["loadavg_1m_before"] for runs in results.values() for r in runs] or [0.0]
+    command = shlex.join(
+        [os.path.relpath(sys.executable, ROOT), "benchmarks/run.py", *(argv or sys.argv[1:])]
+    )
+    data = {
+        "command": command,
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "wall_minutes": (time.monotonic() - started) / 60,
+        "environment": environment(),
+        "args": {k: v for k, v in vars(args).items() if k != "ca_file"},
+        "imports": imports,
+        "trigger_results": results,
+        "load_min": min(loads),
+        "load_max": max(loads),
+    }
+    report(data, out_doc, out_image)
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(json.dumps(data, indent=1, default=str))
+    print(f"Wrote {out_doc}, {out_image} and {out_json} in {data['wall_minutes']:.1f} min")
+    for goal, measured, met in data["goals"]:
+        print(f"  {'met   ' if met else 'MISSED'} {goal}: {measured}")
+    return 0 if all(met for _, _, met in data["goals"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
