@@ -1025,6 +1025,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Wrote {out_doc}, {out_image} and {out_json} in {data['wall_minutes']:.1f} min")
     for goal, measured, met in data["goals"]:
         print(f"  {'met   ' if met else 'MISSED'} {goal}: {measured}")
+    if args.quick:
+        # The goals are set for N=1000 over 60 s runs; a 10 s smoke run at N=200 is dominated by start-up
+        # (connections, TLS handshakes), so its goal lines are for information only.
+        print("  (--quick: a smoke test; the goals apply to the full run)")
+        return 0
     return 0 if all(met for _, _, met in data["goals"]) else 1
 
 
