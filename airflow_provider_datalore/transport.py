@@ -387,7 +387,8 @@ def _new_session(verify: bool | str) -> aiohttp.ClientSession:
     else:
         ssl_setting = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
     connector = aiohttp.TCPConnector(ssl=ssl_setting, limit=256, keepalive_timeout=60)
-    return aiohttp.ClientSession(connector=connector, headers={"User-Agent": USER_AGENT})
+    # trust_env: honour HTTP(S)_PROXY / NO_PROXY like the sync path (requests) does.
+    return aiohttp.ClientSession(connector=connector, headers={"User-Agent": USER_AGENT}, trust_env=True)
 
 
 class AsyncTransport:

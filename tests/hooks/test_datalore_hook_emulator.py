@@ -168,3 +168,22 @@ def test_on_premises_prefix(datalore_connection):
         assert run.notebook_url == f"{emulator.url}/notebook/team/nb"
         assert run.artifacts[0].url.startswith(f"{emulator.url}/notebook/team/nb/")
         assert {e.path.split("/api/")[0] for e in emulator.journal} == {"/datalore"}
+
+
+def test_async_polls_honour_proxy_settings_like_sync_ones(emulator, monkeypatch, no_wait):
+    """A proxy in the environment applies to the trigger's polls as it does to requests (sync)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    run_id = DataloreHook().run_notebook("demo/sales-report")
+    monkeypatch.setenv("HTTP_PROXY", dead_proxy)
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(DataloreRequestError, match="connect"):
+        DataloreHook().get_run(run_id)
+    with pytest.raises(DataloreRequestError, match="connect"):
+        asyncio.run(DataloreHook().a_get_run(run_id))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert asyncio.run(DataloreHook().a_get_run(run_id)).run_id == run_id
