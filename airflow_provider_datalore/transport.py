@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import ssl
 import time
 import weakref
@@ -385,10 +386,25 @@ def _new_session(verify: bool | str) -> aiohttp.ClientSession:
     if verify is False:
         ssl_setting = False
     else:
-        ssl_setting = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+        ssl_setting = ssl.create_default_context(
+            cafile=verify if isinstance(verify, str) else _default_ca_file()
+        )
     connector = aiohttp.TCPConnector(ssl=ssl_setting, limit=256, keepalive_timeout=60)
     # trust_env: honour HTTP(S)_PROXY / NO_PROXY like the sync path (requests) does.
     return aiohttp.ClientSession(connector=connector, headers={"User-Agent": USER_AGENT}, trust_env=True)
+
+
+def _default_ca_file() -> str | None:
+    """The CA bundle requests would use (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, else certifi's): polls from
+    the triggerer trust the same certificates as the worker's requests."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if os.environ.get(name):
+            return os.environ[name]
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - requests depends on certifi
+        return None
+    return certifi.where()
 
 
 class AsyncTransport:

@@ -187,3 +187,17 @@ def test_async_polls_honour_proxy_settings_like_sync_ones(emulator, monkeypatch,
         asyncio.run(DataloreHook().a_get_run(run_id))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert asyncio.run(DataloreHook().a_get_run(run_id)).run_id == run_id
+
+
+def test_async_trusts_the_same_ca_bundle_as_requests(datalore_connection, monkeypatch):
+    """REQUESTS_CA_BUNDLE (how many sites trust an internal CA) applies to the trigger's polls too."""
+    from airflow_provider_datalore.emulator import DataloreEmulator, EmulatorConfig, Notebook
+
+    config = EmulatorConfig(
+        tokens={TOKEN: {"demo/nb": "editor"}}, notebooks=[Notebook(id="demo/nb", polls=0)]
+    )
+    with DataloreEmulator(config, tls=True) as emulator:
+        datalore_connection(host=emulator.url)  # no ca_bundle in the connection
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_file)
+        run_id = DataloreHook().run_notebook("demo/nb")
+        assert asyncio.run(DataloreHook().a_get_run(run_id)).is_successful
