@@ -65,15 +65,20 @@ def normalize_base_url(host: str | None, port: int | None = None) -> str:
     return f"{parts.scheme.lower()}://{netloc}{parts.path.rstrip('/')}"
 
 
-def is_loopback_url(base_url: str) -> bool:
-    """Return whether the URL's host is this machine (``localhost`` or a loopback address)."""
-    hostname = urlsplit(base_url).hostname or ""
-    if hostname == "localhost":
+def is_loopback_host(host: str) -> bool:
+    """Return whether a host name or address is this machine (``localhost`` or a loopback address)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(hostname).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback_url(base_url: str) -> bool:
+    """Return whether the URL's host is this machine."""
+    return is_loopback_host(urlsplit(base_url).hostname or "")
 
 
 def normalize_notebook_id(value: object, *, base_url: str) -> str:

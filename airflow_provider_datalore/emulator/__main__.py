@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Start the emulator, print its URL, and serve until interrupted."""
-    from airflow_provider_datalore.emulator.server import DataloreEmulator, is_loopback
+    from airflow_provider_datalore.emulator.server import DataloreEmulator
+    from airflow_provider_datalore.urls import is_loopback_host
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         emulator = DataloreEmulator(config, host=args.host, port=args.port, tls=args.tls, prefix=args.prefix)
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
-    if not is_loopback(args.host):
+    if not is_loopback_host(args.host):
         print(
             f"WARNING: listening on {args.host}, reachable from other machines; "
             "the emulator has no real security, use it for tests only.",

@@ -24,7 +24,6 @@ _START_TIMEOUT = 15.0
 _STOP_TIMEOUT = 15.0
 # How long stopping waits for requests still in progress (a "delay" fault) before cancelling them.
 _SHUTDOWN_GRACE = 0.5
-_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 class DataloreEmulator:
@@ -359,13 +358,3 @@ def _is_wildcard(host: str) -> bool:
         return ipaddress.ip_address(host).is_unspecified
     except ValueError:
         return host == ""
-
-
-def is_loopback(host: str) -> bool:
-    """Return whether ``host`` only accepts connections from this machine."""
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -22,7 +22,8 @@ import requests
 
 import airflow_provider_datalore.emulator as emulator_package
 from airflow_provider_datalore.emulator import DataloreEmulator, EmulatorConfig
-from airflow_provider_datalore.emulator.server import is_loopback, normalize_prefix
+from airflow_provider_datalore.emulator.server import normalize_prefix
+from airflow_provider_datalore.urls import is_loopback_host
 
 TOKEN = "emulator-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -154,7 +155,7 @@ def test_normalize_prefix_rejects_odd_values(prefix):
     ("host", "loopback"), [("127.0.0.1", True), ("localhost", True), ("::1", True), ("0.0.0.0", False)]
 )
 def test_is_loopback(host, loopback):
-    assert is_loopback(host) is loopback
+    assert is_loopback_host(host) is loopback
 
 
 # TLS
