@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_datalore.clipping import show
 from airflow_provider_datalore.connection_form import CONN_TYPE, DEFAULT_CONN_ID, DEFAULT_TIMEOUT
 from airflow_provider_datalore.exceptions import DataloreConfigError
 from airflow_provider_datalore.urls import is_loopback_url, normalize_base_url
@@ -83,37 +84,48 @@ def _timeout(conn_id: str, value: Any) -> float:
         timeout = -1.0
     if isinstance(value, bool) or not timeout > 0:
         raise DataloreConfigError(
-            f"Airflow connection {conn_id!r} has timeout {value!r} in its extras; expected a number of "
+            f"Airflow connection {conn_id!r} has timeout {show(value)} in its extras; expected a number of "
             "seconds > 0"
         )
     return timeout
 
 
 def _verify(conn_id: str, extras: dict[str, Any]) -> bool | str:
+    """
+    Return how to verify the server's certificate: False (not at all), True (the usual CAs) or a CA bundle.
+
+    ``verify_ssl`` is a boolean. The short form ``verify`` is a boolean or, as in requests, a CA bundle
+    path. ``ca_bundle`` names the CA bundle; it is ignored when verification is off.
+    """
     ca_bundle = _extra(extras, "ca_bundle")
-    verify = _extra(extras, "verify_ssl")
-    name = "verify_ssl"
-    if verify is None:
-        # The short form takes a CA bundle path too: {"verify": "/path/ca.pem"}.
-        verify, name = _extra(extras, "verify"), "verify"
-    if isinstance(verify, str) and verify.lower() in _BOOLEAN_WORDS:
-        verify = _BOOLEAN_WORDS[verify.lower()]
-    if name == "verify" and isinstance(verify, str):
-        ca_bundle, verify = ca_bundle or verify, True
-    if verify is None:
-        verify = True
-    if not isinstance(verify, bool):
-        raise DataloreConfigError(
-            f"Airflow connection {conn_id!r} has {name} {verify!r} in its extras; expected true or false"
-        )
-    if ca_bundle is None or verify is False:
-        return verify
+    name, value = "verify_ssl", _extra(extras, "verify_ssl")
+    if value is None:
+        name, value = "verify", _extra(extras, "verify")
+        if isinstance(value, str) and value.lower() not in _BOOLEAN_WORDS:
+            ca_bundle, value = ca_bundle or value, True
+    if not _boolean(conn_id, name, value):
+        return False
+    if ca_bundle is None:
+        return True
     if not isinstance(ca_bundle, str) or not os.path.exists(ca_bundle):
         raise DataloreConfigError(
-            f"Airflow connection {conn_id!r} has ca_bundle {ca_bundle!r} in its extras; expected the path "
-            "of an existing PEM file on this machine"
+            f"Airflow connection {conn_id!r} has ca_bundle {show(ca_bundle)} in its extras; expected the "
+            "path of an existing PEM file on this machine"
         )
     return ca_bundle
+
+
+def _boolean(conn_id: str, name: str, value: object) -> bool:
+    """Return a boolean extra (a bool or a word like "false"); absent means True."""
+    if value is None:
+        return True
+    if isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
+        return _BOOLEAN_WORDS[value.lower()]
+    if not isinstance(value, bool):
+        raise DataloreConfigError(
+            f"Airflow connection {conn_id!r} has {name} {show(value)} in its extras; expected true or false"
+        )
+    return value
 
 
 _BOOLEAN_WORDS = {

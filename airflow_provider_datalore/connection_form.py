@@ -1,4 +1,4 @@
-"""The ``datalore`` connection type and its form: plain data, read by the provider info without imports."""
+"""The ``datalore`` connection type and its form: plain data for the provider info, and the wtforms of 2.x."""
 
 from __future__ import annotations
 
@@ -38,3 +38,34 @@ CONN_FIELDS: dict[str, Any] = {
         "description": "PEM file of the CA that signed an On-Premises server's certificate.",
     },
 }
+
+
+def legacy_ui_field_behaviour() -> dict[str, Any]:
+    """Return :data:`UI_FIELD_BEHAVIOUR` as the hook's classmethod gives it to Airflow 2.11 to 3.1."""
+    return {
+        "hidden_fields": UI_FIELD_BEHAVIOUR["hidden-fields"],
+        "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
+        "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
+    }
+
+
+def legacy_form_widgets() -> dict[str, Any]:
+    """Return :data:`CONN_FIELDS` as the wtforms fields Airflow 2.11 to 3.1 show (imported here, lazily)."""
+    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import BooleanField, IntegerField, StringField
+    from wtforms.validators import NumberRange, Optional
+
+    # Airflow 2.x accepts only IntegerField, PasswordField, StringField and BooleanField here.
+    return {
+        "timeout": IntegerField(
+            lazy_gettext(CONN_FIELDS["timeout"]["label"]),
+            widget=BS3TextFieldWidget(),
+            validators=[Optional(), NumberRange(min=1)],
+            default=CONN_FIELDS["timeout"]["schema"]["default"],
+        ),
+        "verify_ssl": BooleanField(lazy_gettext(CONN_FIELDS["verify_ssl"]["label"]), default=True),
+        "ca_bundle": StringField(
+            lazy_gettext(CONN_FIELDS["ca_bundle"]["label"]), widget=BS3TextFieldWidget()
+        ),
+    }

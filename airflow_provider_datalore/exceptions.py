@@ -54,7 +54,10 @@ class DataloreNotFoundError(DataloreApiError):
 
 
 class DataloreRequestError(DataloreApiError):
-    """A request failed for a transient reason (network, 429, 5xx) and the retries are used up."""
+    """
+    A request failed without a usable answer: a network failure, 429 or 5xx once the retries allowed for
+    it are used up, or after a single try a failure that retrying cannot help (e.g. an invalid URL).
+    """
 
 
 class DataloreRunMayHaveStartedError(DataloreApiError):

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_datalore.clipping import show
 from airflow_provider_datalore.exceptions import DataloreResponseError
 from airflow_provider_datalore.urls import absolute_url, notebook_url
 
@@ -112,11 +113,11 @@ class DataloreRun:
         if not isinstance(payload, dict):
             raise DataloreResponseError(
                 f"Datalore's status response {where} is a {type(payload).__name__}, not a JSON object: "
-                f"{_clip(payload)}"
+                f"{show(payload)}"
             )
         if not set(payload) & KNOWN_FIELDS:
             raise DataloreResponseError(
-                f"Datalore's status response {where} has none of the documented fields: {_clip(payload)}"
+                f"Datalore's status response {where} has none of the documented fields: {show(payload)}"
             )
         unknown = sorted(set(payload) - KNOWN_FIELDS)
         if unknown:
@@ -125,9 +126,7 @@ class DataloreRun:
             )
         response_run_id = payload.get("runId")
         if response_run_id is None and run_id is None:
-            raise DataloreResponseError(
-                f"Datalore's status response {where} names no runId: {_clip(payload)}"
-            )
+            raise DataloreResponseError(f"Datalore's status response {where} names no runId: {show(payload)}")
         notebook_id = _notebook_id(payload.get("userId"), payload.get("notebookId"))
         status = payload.get("status")
         return cls(
@@ -236,13 +235,13 @@ def _parse_artifacts(value: object, base_url: str, where: str) -> tuple[Datalore
         return ()
     if not isinstance(value, list):
         raise DataloreResponseError(
-            f"Datalore's status response {where} has artifacts {_clip(value)}; expected a list"
+            f"Datalore's status response {where} has artifacts {show(value)}; expected a list"
         )
     artifacts = []
     for item in value:
         if not isinstance(item, dict) or not isinstance(item.get("path", ""), str):
             raise DataloreResponseError(
-                f"Datalore's status response {where} has artifact {_clip(item)}; expected "
+                f"Datalore's status response {where} has artifact {show(item)}; expected "
                 '{"name": ..., "path": ...}'
             )
         path = item.get("path") or ""
@@ -256,8 +255,3 @@ def _parse_artifacts(value: object, base_url: str, where: str) -> tuple[Datalore
 
 def _from_iso(value: str | None) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(value) if value else None
-
-
-def _clip(value: object, limit: int = 200) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."

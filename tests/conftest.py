@@ -38,6 +38,19 @@ def datalore_connection(monkeypatch):
 
 
 @pytest.fixture
+def retry_waits(monkeypatch):
+    """No wait between retries; record each retry's (attempt, Retry-After) instead."""
+    waits: list[tuple[int, float | None]] = []
+
+    def delay(self, attempt, retry_after=None):
+        waits.append((attempt, retry_after))
+        return 0.0
+
+    monkeypatch.setattr("airflow_provider_datalore.retry.RetryPolicy.delay", delay)
+    return waits
+
+
+@pytest.fixture
 def emulator(datalore_connection):
     """A running Datalore emulator, and ``datalore_default`` pointing at it with the test token."""
     from airflow_provider_datalore.emulator import Artifact, DataloreEmulator, EmulatorConfig, Notebook

@@ -8,26 +8,10 @@ import pytest
 
 from airflow_provider_datalore.exceptions import DataloreResponseError
 from airflow_provider_datalore.run import DataloreArtifact, DataloreRun
+from tests.helpers import status_body as finished
 
 BASE = "https://corp.example/datalore"
 UTC = datetime.UTC
-
-
-def finished(**overrides):
-    payload = {
-        "runId": "run-1",
-        "userId": "alice",
-        "notebookId": "sales",
-        "startTime": "2026-11-26T10:00:00Z",
-        "endTime": "2026-11-26T10:05:30Z",
-        "success": True,
-        "updateReport": "on success",
-        "directFileStorageWrite": False,
-        "artifacts": [{"name": "sales.ipynb", "path": "/notebook/alice/sales/artifacts/run-1/sales.ipynb"}],
-        "readOnly": False,
-    }
-    payload.update(overrides)
-    return {key: value for key, value in payload.items() if value is not ...}
 
 
 def test_finished_successful_run():

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import time
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from airflow.providers.common.compat.sdk import BaseHook
 
+from airflow_provider_datalore.checks import check_run_id, check_seconds
+from airflow_provider_datalore.clipping import show
 from airflow_provider_datalore.connection import DataloreConnectionSettings
 from airflow_provider_datalore.connection_form import (
-    CONN_FIELDS,
     CONN_TYPE,
     DEFAULT_CONN_ID,
-    UI_FIELD_BEHAVIOUR,
+    legacy_form_widgets,
+    legacy_ui_field_behaviour,
 )
 from airflow_provider_datalore.exceptions import (
     DataloreApiError,
@@ -22,15 +25,15 @@ from airflow_provider_datalore.exceptions import (
     DataloreResponseError,
     DataloreRunTimeoutError,
 )
-from airflow_provider_datalore.parameters import (
-    normalize_direct_file_storage_write,
-    normalize_parameters,
-    normalize_update_report,
-)
 from airflow_provider_datalore.retry import RetryPolicy
 from airflow_provider_datalore.run import DataloreRun
-from airflow_provider_datalore.transport import AsyncTransport, Call, SyncTransport
+from airflow_provider_datalore.run_request import DataloreRunRequest
+from airflow_provider_datalore.transport.calls import Call
+from airflow_provider_datalore.transport.sync import SyncTransport
 from airflow_provider_datalore.urls import normalize_notebook_id, notebook_url
+
+if TYPE_CHECKING:
+    from airflow_provider_datalore.transport.aio import AsyncTransport
 
 RUN_PATH = "/api/run/v1/notebook"
 STATUS_PATH = "/api/run/v1/{run_id}"
@@ -46,6 +49,12 @@ class DataloreHook(BaseHook):
     The connection's host is the server's URL (empty: Datalore Cloud), its password the API token.
     Reading a run's status is retried on transient failures; starting a run is retried only when no run
     can have started (the connection was never established, or HTTP 429).
+
+    For many async reads, open the hook as an async context manager: while it is open, its reads share
+    the event loop's keep-alive connections to the server::
+
+        async with DataloreHook() as hook:
+            run = await hook.a_get_run(run_id)
 
     :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
     :param retry_limit: Tries per request in all, the first included.
@@ -73,6 +82,8 @@ class DataloreHook(BaseHook):
             max_attempts=retry_limit, base_delay=retry_delay, max_delay=retry_max_delay
         )
         self._async_settings: DataloreConnectionSettings | None = None
+        self._async_transport: AsyncTransport | None = None
+        self._async_users = 0
 
     # -- connection --------------------------------------------------------------------------------
 
@@ -117,6 +128,44 @@ class DataloreHook(BaseHook):
 
     # -- runs --------------------------------------------------------------------------------------
 
+    def build_run_request(
+        self,
+        notebook_id: str,
+        parameters: dict[str, Any] | list[dict[str, Any]] | None = None,
+        update_report: bool | str | None = None,
+        direct_file_storage_write: bool | None = None,
+    ) -> DataloreRunRequest:
+        """
+        Check the arguments of a run against this connection and return the request :meth:`start_run` sends.
+
+        :raises ValueError: An argument is not valid; the message names it and says what was expected.
+        """
+        return DataloreRunRequest.build(
+            notebook_id, parameters, update_report, direct_file_storage_write, base_url=self.base_url
+        )
+
+    def start_run(self, request: DataloreRunRequest) -> str:
+        """
+        Start a run and return its id.
+
+        The request is never retried once it may have reached Datalore: a failure then raises
+        ``DataloreRunMayHaveStartedError``.
+
+        :param request: From :meth:`build_run_request`.
+        """
+        notebook = request.notebook_id
+        call = self._notebook_call("POST", RUN_PATH, "start a run of", notebook)
+        self.log.info("Starting a Datalore run of notebook %s (%s).", notebook, call.notebook_url)
+        payload = self._transport.request(call, request.to_json())
+        run_id = payload.get("runId") if isinstance(payload, dict) else None
+        if not isinstance(run_id, (str, int)) or isinstance(run_id, bool) or run_id == "":
+            raise DataloreResponseError(
+                f"Datalore answered {call.where} for notebook {notebook} without a runId: "
+                f"{show(payload)}. A run may have started: check {call.notebook_url}."
+            )
+        self.log.info("Datalore run %s of notebook %s started.", run_id, notebook)
+        return str(run_id)
+
     def run_notebook(
         self,
         notebook_id: str,
@@ -138,70 +187,48 @@ class DataloreHook(BaseHook):
         :param direct_file_storage_write: True to save run data to the notebook's files instead of
             isolated run storage; None leaves it to Datalore (false).
         """
-        body = self.build_run_request(notebook_id, parameters, update_report, direct_file_storage_write)
-        call = self._notebook_call("POST", RUN_PATH, "start a run of", body["notebookId"])
-        self.log.info("Starting a Datalore run of notebook %s (%s).", body["notebookId"], call.notebook_url)
-        payload = self._transport.request(call, body)
-        run_id = payload.get("runId") if isinstance(payload, dict) else None
-        if not isinstance(run_id, (str, int)) or isinstance(run_id, bool) or run_id == "":
-            raise DataloreResponseError(
-                f"Datalore answered {call.where} for notebook {body['notebookId']} without a runId: "
-                f"{payload!r}. A run may have started: check {call.notebook_url}."
-            )
-        self.log.info("Datalore run %s of notebook %s started.", run_id, body["notebookId"])
-        return str(run_id)
-
-    def build_run_request(
-        self,
-        notebook_id: str,
-        parameters: dict[str, Any] | list[dict[str, Any]] | None = None,
-        update_report: bool | str | None = None,
-        direct_file_storage_write: bool | None = None,
-    ) -> dict[str, Any]:
-        """Return the JSON body :meth:`run_notebook` sends; raise ``ValueError`` for bad arguments."""
-        body: dict[str, Any] = {"notebookId": normalize_notebook_id(notebook_id, base_url=self.base_url)}
-        if (normalized_parameters := normalize_parameters(parameters)) is not None:
-            body["parameters"] = normalized_parameters
-        if (report := normalize_update_report(update_report)) is not None:
-            body["updateReport"] = report
-        if (direct := normalize_direct_file_storage_write(direct_file_storage_write)) is not None:
-            body["directFileStorageWrite"] = direct
-        return body
+        return self.start_run(
+            self.build_run_request(notebook_id, parameters, update_report, direct_file_storage_write)
+        )
 
     def get_run(self, run_id: str) -> DataloreRun:
         """Return the run's current state (retried on transient failures)."""
-        base_url = self.base_url
-        return self._transport.request(
-            self._run_call(run_id),
-            parse=lambda payload: DataloreRun.from_response(payload, base_url=base_url, run_id=run_id),
-        )
+        call = self._run_call(run_id)
+        return self._transport.request(call, parse=self._run_parser(call, self.base_url))
 
-    async def a_get_run(self, run_id: str, transport: AsyncTransport | None = None) -> DataloreRun:
+    async def a_get_run(self, run_id: str) -> DataloreRun:
         """
         Return the run's current state without blocking the event loop.
 
+        Inside ``async with hook:`` the read reuses the event loop's connections to the server.
+
         :param run_id: The run id :meth:`run_notebook` returned.
-        :param transport: From :meth:`a_transport`, to reuse connections across many polls.
         """
-        settings = await self.a_get_settings()
+        if self._async_transport is None:
+            async with self:
+                return await self.a_get_run(run_id)
         call = self._run_call(run_id)
-        if transport is None:
-            transport = AsyncTransport(settings, self.retry_policy)
-        return await transport.request(
-            call,
-            parse=lambda payload: DataloreRun.from_response(
-                payload, base_url=settings.base_url, run_id=run_id
-            ),
+        return await self._async_transport.request(
+            call, parse=self._run_parser(call, self._async_transport.settings.base_url)
         )
 
-    async def a_transport(self) -> AsyncTransport:
-        """
-        Return an async transport for ``async with``: while it is open, polls reuse HTTP connections.
+    async def __aenter__(self) -> DataloreHook:
+        """Open the async side: join the event loop's shared session for this server."""
+        if self._async_transport is None:
+            from airflow_provider_datalore.transport.aio import AsyncTransport
 
-        Every open transport on an event loop shares one aiohttp session, so a triggerer waiting on many
-        runs keeps a few keep-alive connections instead of a TLS handshake per poll.
-        """
-        return AsyncTransport(await self.a_get_settings(), self.retry_policy)
+            transport = AsyncTransport(await self.a_get_settings(), self.retry_policy)
+            await transport.open()
+            self._async_transport = transport
+        self._async_users += 1
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Leave the shared session when the outermost ``async with`` ends."""
+        self._async_users -= 1
+        if self._async_users == 0 and self._async_transport is not None:
+            transport, self._async_transport = self._async_transport, None
+            await transport.close()
 
     def wait_for_run(
         self, run_id: str, poll_interval: float = 10, timeout: float | None = 24 * 3600
@@ -267,15 +294,15 @@ class DataloreHook(BaseHook):
                 "missing, invalid or expired: check the API token (password) of this connection."
             )
         except DataloreApiError as err:
-            status = err.http_status
-            if status in (400, 403, 404) and err.server_message is not None:
-                return True, f"Connected to Datalore at {settings.base_url}: the API token was accepted."
-            if status is not None:
+            # A JSON "no such run" (or "bad run id", "no access to it") comes only from the Run API.
+            answered_in_json = err.http_status in (400, 403, 404) and err.server_message is not None
+            if not answered_in_json:
+                if err.http_status is None:
+                    return False, str(err)
                 return False, (
-                    f"{settings.base_url} does not answer like the Datalore Run API (HTTP {status} to "
-                    f"{call.where}); check the URL and any path prefix. {err}"
+                    f"{settings.base_url} does not answer like the Datalore Run API (HTTP "
+                    f"{err.http_status} to {call.where}); check the URL and any path prefix. {err}"
                 )
-            return False, str(err)
         except (DataloreError, ValueError) as err:
             return False, str(err)
         return True, f"Connected to Datalore at {settings.base_url}: the API token was accepted."
@@ -283,33 +310,12 @@ class DataloreHook(BaseHook):
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Return how the standard connection fields look (Airflow 2.11 to 3.1)."""
-        return {
-            "hidden_fields": UI_FIELD_BEHAVIOUR["hidden-fields"],
-            "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
-            "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
-        }
+        return legacy_ui_field_behaviour()
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """Return the extra connection fields (Airflow 2.11 to 3.1)."""
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import BooleanField, IntegerField, StringField
-        from wtforms.validators import NumberRange, Optional
-
-        # Airflow 2.x accepts only IntegerField, PasswordField, StringField and BooleanField here.
-        return {
-            "timeout": IntegerField(
-                lazy_gettext(CONN_FIELDS["timeout"]["label"]),
-                widget=BS3TextFieldWidget(),
-                validators=[Optional(), NumberRange(min=1)],
-                default=CONN_FIELDS["timeout"]["schema"]["default"],
-            ),
-            "verify_ssl": BooleanField(lazy_gettext(CONN_FIELDS["verify_ssl"]["label"]), default=True),
-            "ca_bundle": StringField(
-                lazy_gettext(CONN_FIELDS["ca_bundle"]["label"]), widget=BS3TextFieldWidget()
-            ),
-        }
+        return legacy_form_widgets()
 
     # -- calls -------------------------------------------------------------------------------------
 
@@ -324,25 +330,17 @@ class DataloreHook(BaseHook):
 
     @staticmethod
     def _run_call(run_id: str) -> Call:
-        if not isinstance(run_id, str) or not run_id.strip() or "/" in run_id:
-            raise ValueError(
-                f"run_id {run_id!r} is not valid; expected the run id that starting a run returned"
-            )
-        from urllib.parse import quote
-
+        run_id = check_run_id(run_id)
         return Call(
             method="GET",
-            path=STATUS_PATH.format(run_id=quote(run_id.strip(), safe="")),
+            path=STATUS_PATH.format(run_id=quote(run_id, safe="")),
             action=f"read the status of run {run_id}",
             run_id=run_id,
         )
 
+    @staticmethod
+    def _run_parser(call: Call, base_url: str) -> Any:
+        def parse(payload: Any) -> DataloreRun:
+            return DataloreRun.from_response(payload, base_url=base_url, run_id=call.run_id)
 
-def check_seconds(name: str, value: object) -> float:
-    """Return a positive number of seconds from a number or ``timedelta``; ``ValueError`` otherwise."""
-    import datetime
-
-    seconds = value.total_seconds() if isinstance(value, datetime.timedelta) else value
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
-        raise ValueError(f"{name} {value!r} is not valid; expected a number of seconds (or a timedelta) > 0")
-    return float(seconds)
+        return parse

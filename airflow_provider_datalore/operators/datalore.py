@@ -3,109 +3,21 @@
 from __future__ import annotations
 
 import datetime
-import time
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, ResumableJobMixin, conf
 
+from airflow_provider_datalore.checks import check_bool, check_seconds
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
+from airflow_provider_datalore.events import RunEvent
+from airflow_provider_datalore.hooks.datalore import DataloreHook
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
+from airflow_provider_datalore.waiting import DataloreRunWaitMixin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.providers.common.compat.sdk import Context
-
-    from airflow_provider_datalore.hooks.datalore import DataloreHook
-    from airflow_provider_datalore.run import DataloreRun
-
-#: Extra time Airflow's own deferral timeout allows beyond the trigger's deadline, so that the trigger's
-#: clearer "timeout" event arrives first.
-DEFERRAL_GRACE = datetime.timedelta(minutes=5)
-
-
-class DataloreRunWaitMixin:
-    """
-    What the operator and the sensor share: the hook, the deferral to the trigger, and the one path from
-    a finished wait (a trigger event or a sync poll) to the task's result or error.
-    """
-
-    datalore_conn_id: str
-    if TYPE_CHECKING:
-        log: Any
-        defer: Any  # BaseOperator.defer
-
-    @cached_property
-    def hook(self) -> DataloreHook:
-        """The hook for ``datalore_conn_id``."""
-        from airflow_provider_datalore.hooks.datalore import DataloreHook
-
-        return DataloreHook(datalore_conn_id=self.datalore_conn_id)
-
-    def defer_until_finished(self, run_id: str, poll_seconds: float, timeout_seconds: float) -> None:
-        """Hand the waiting to the triggerer, with an absolute deadline ``timeout_seconds`` from now."""
-        from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
-
-        self.defer(
-            trigger=DataloreRunStatusTrigger(
-                run_id=run_id,
-                datalore_conn_id=self.datalore_conn_id,
-                poll_interval=poll_seconds,
-                end_time=time.time() + timeout_seconds,
-            ),
-            method_name="execute_complete",
-            timeout=datetime.timedelta(seconds=timeout_seconds) + DEFERRAL_GRACE,
-        )
-
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        """Turn the trigger's event into the task's result, or raise for failure, timeout or error."""
-        from airflow_provider_datalore.run import DataloreRun
-
-        run = DataloreRun.from_dict(event["run"]) if event.get("run") else None
-        return self.finish_run(context, event["status"], event.get("message") or "", run)
-
-    def finish_run(
-        self, context: Context, status: str, message: str, run: DataloreRun | None
-    ) -> dict[str, Any]:
-        """
-        Return the finished run as a dict and push its artifacts to XCom; raise unless it succeeded.
-
-        :param status: ``success``, ``failed``, ``timeout`` or ``error``.
-        :param message: What happened, naming the run and notebook.
-        :param run: The run as last seen, if any.
-        """
-        from airflow_provider_datalore.exceptions import (
-            DataloreError,
-            DataloreRunFailedError,
-        )
-
-        if status == "success" and run is not None:
-            ti = context["ti"]
-            ti.xcom_push(key="artifacts", value=[artifact.to_dict() for artifact in run.artifacts])
-            if run.notebook_url:
-                ti.xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=run.notebook_url)
-            self.log.info(
-                "%s. Artifacts: %s", message, [artifact.url or artifact.name for artifact in run.artifacts]
-            )
-            return run.to_dict()
-        if status == "failed":
-            raise self.failure_error(DataloreRunFailedError(message))
-        if status == "timeout":
-            raise self.timeout_error(message)
-        raise self.failure_error(
-            DataloreError(message or f"Unexpected event from the Datalore trigger: {status!r}")
-        )
-
-    def failure_error(self, error: Exception) -> Exception:
-        """Return what to raise when the run failed (sensors may turn it into a skip)."""
-        return error
-
-    def timeout_error(self, message: str) -> Exception:
-        """Return what to raise when waiting ran out."""
-        from airflow_provider_datalore.exceptions import DataloreRunTimeoutError
-
-        return DataloreRunTimeoutError(message)
 
 
 class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseOperator):
@@ -172,21 +84,14 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
 
     def execute(self, context: Context) -> Any:
         """Check every argument, start the run (or re-attach to it) and wait as configured."""
-        from airflow_provider_datalore.hooks.datalore import check_seconds
-
         self._poll_seconds = check_seconds("poll_interval", self.poll_interval)
         self._timeout_seconds = check_seconds("timeout", self.timeout)
-        if not isinstance(self.wait_for_termination, bool):
-            raise ValueError(
-                f"wait_for_termination {self.wait_for_termination!r} is not valid; expected True or False"
-            )
+        check_bool("wait_for_termination", self.wait_for_termination)
         self._request = self.hook.build_run_request(
             self.notebook_id, self.parameters, self.update_report, self.direct_file_storage_write
         )
         # Known before any request: the "Datalore notebook" link works even if starting fails.
-        context["ti"].xcom_push(
-            key=NOTEBOOK_URL_XCOM_KEY, value=self.hook.notebook_url(self._request["notebookId"])
-        )
+        context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=self._notebook_url)
         if not self.wait_for_termination:
             return self.submit_job(context)
         return self.execute_resumable(context)
@@ -195,13 +100,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
 
     def submit_job(self, context: Context) -> str:
         """Start the run; push ``run_id`` and ``notebook_url`` to XCom before any waiting."""
-        request = self._request
-        run_id = self.hook.run_notebook(
-            request["notebookId"],
-            request.get("parameters"),
-            request.get("updateReport"),
-            request.get("directFileStorageWrite"),
-        )
+        run_id = self.hook.start_run(self._request)
         self._remember_run(context, run_id)
         return run_id
 
@@ -211,7 +110,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         run = self.hook.get_run(str(external_id))
         self.log.info("A previous try started Datalore run %s: %s.", external_id, run.describe())
         if run.is_successful:
-            self._result = self.finish_run(context, run.state, run.describe(), run)
+            self._result = self.finish(context, RunEvent.finished(run))
         return run.state
 
     def is_job_active(self, status: str) -> bool:
@@ -233,13 +132,12 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
                 self.defer_until_finished(run_id, self._poll_seconds, self._timeout_seconds)
         else:
             run = self.hook.wait_for_run(run_id, self._poll_seconds, self._timeout_seconds)
-        self._result = self.finish_run(context, run.state, run.describe(), run)
+        self._result = self.finish(context, RunEvent.finished(run))
         return self._result
 
     def get_job_result(self, external_id: Any, context: Context) -> dict[str, Any]:
         if self._result is None:
-            run = self.hook.get_run(str(external_id))
-            self._result = self.finish_run(context, run.state, run.describe(), run)
+            self._result = self.finish(context, RunEvent.finished(self.hook.get_run(str(external_id))))
         return self._result
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -248,10 +146,16 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         """Push ``run_id`` to XCom (once per try) and log where the run is."""
         if getattr(self, "_run_id", None) == run_id:
             return
-        notebook_url = self.hook.notebook_url(self._request["notebookId"])
         context["ti"].xcom_push(key="run_id", value=run_id)
         self._run_id = run_id
-        self.log.info("Datalore run %s of notebook %s: %s", run_id, self._request["notebookId"], notebook_url)
+        self.log.info(
+            "Datalore run %s of notebook %s: %s", run_id, self._request.notebook_id, self._notebook_url
+        )
+
+    @property
+    def _notebook_url(self) -> str:
+        """The page of the notebook this task runs."""
+        return self.hook.notebook_url(self._request.notebook_id)
 
     def on_kill(self) -> None:
         """Say that the run goes on: the Run API cannot stop a run."""
@@ -286,8 +190,7 @@ class DataloreRunInteractiveOperator(BaseOperator):
         self.datalore_conn_id = datalore_conn_id
 
     def execute(self, context: Context) -> None:
-        from airflow_provider_datalore.hooks.datalore import DataloreHook
-
+        """Ask Datalore to run the notebook interactively; push its URL for the link."""
         hook = DataloreHook(datalore_conn_id=self.datalore_conn_id)
         notebook_url = hook.notebook_url(self.notebook_id)
         context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=notebook_url)

@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
 
+from airflow_provider_datalore.checks import check_seconds
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
+from airflow_provider_datalore.events import RunEvent
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
-from airflow_provider_datalore.operators.datalore import DataloreRunWaitMixin
+from airflow_provider_datalore.waiting import DataloreRunWaitMixin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,8 +57,6 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         """Check once; then wait here (poke) or in the triggerer (deferrable)."""
-        from airflow_provider_datalore.hooks.datalore import check_seconds
-
         self._poke_seconds = check_seconds("poke_interval", self.poke_interval)
         self._timeout_seconds = check_seconds("timeout", self.timeout)
         if not self.deferrable:
@@ -83,9 +83,7 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
         if not run.is_finished:
             self.log.info("%s.", run.describe())
             return False
-        return PokeReturnValue(
-            is_done=True, xcom_value=self.finish_run(context, run.state, run.describe(), run)
-        )
+        return PokeReturnValue(is_done=True, xcom_value=self.finish(context, RunEvent.finished(run)))
 
     def failure_error(self, error: Exception) -> Exception:
         if self.soft_fail:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
+from airflow_provider_datalore.events import RunEvent, RunEventStatus
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -18,10 +19,11 @@ class DataloreRunStatusTrigger(BaseTrigger):
     """
     Poll a Datalore run until it finishes, then fire one event.
 
-    The event's payload is ``{"status": "success" | "failed" | "timeout" | "error", "run_id": ...,
-    "run": <DataloreRun.to_dict()> or None, "message": ...}``. The trigger only reads (it never starts a
-    run), so a triggerer restart that runs it again loses nothing and duplicates nothing. Transient poll
-    failures are retried under the hook's policy; an ``error`` event comes only when that is used up.
+    The event's payload is :meth:`RunEvent.to_payload`: ``{"status": "success" | "failed" | "timeout" |
+    "error", "run_id": ..., "run": <DataloreRun.to_dict()> or None, "message": ...}``. The trigger only
+    reads (it never starts a run), so a triggerer restart that runs it again loses nothing and duplicates
+    nothing. Transient poll failures are retried under the hook's policy; an ``error`` event comes only
+    when that is used up.
 
     :param run_id: The Datalore run to wait for.
     :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
@@ -56,31 +58,30 @@ class DataloreRunStatusTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the run finishes or the deadline passes; yield exactly one event."""
+        event = await self._wait()
+        yield TriggerEvent(event.to_payload())
+
+    async def _wait(self) -> RunEvent:
         from airflow_provider_datalore.exceptions import DataloreError
         from airflow_provider_datalore.hooks.datalore import DataloreHook
 
-        hook = DataloreHook(datalore_conn_id=self.datalore_conn_id)
         try:
-            async with await hook.a_transport() as transport:
+            async with DataloreHook(datalore_conn_id=self.datalore_conn_id) as hook:
                 while True:
-                    run = await hook.a_get_run(self.run_id, transport)
+                    run = await hook.a_get_run(self.run_id)
                     if run.is_finished:
-                        event = "success" if run.is_successful else "failed"
-                        yield self._event(event, run.describe(), run.to_dict())
-                        return
+                        return RunEvent.finished(run)
                     remaining = None if self.end_time is None else self.end_time - time.time()
                     if remaining is not None and remaining <= 0:
-                        yield self._event("timeout", run.timeout_message(), run.to_dict())
-                        return
+                        return RunEvent(RunEventStatus.TIMEOUT, self.run_id, run.timeout_message(), run)
                     self.log.info("%s; next check in %s s.", run.describe(), self.poll_interval)
                     await asyncio.sleep(
                         self.poll_interval if remaining is None else min(self.poll_interval, remaining)
                     )
         except (DataloreError, ValueError) as err:
-            yield self._event("error", f"Stopped waiting for Datalore run {self.run_id}: {err}", None)
-
-    def _event(self, status: str, message: str, run: dict[str, Any] | None) -> TriggerEvent:
-        return TriggerEvent({"status": status, "run_id": self.run_id, "run": run, "message": message})
+            return RunEvent(
+                RunEventStatus.ERROR, self.run_id, f"Stopped waiting for Datalore run {self.run_id}: {err}"
+            )
 
     async def on_kill(self) -> None:
         """Say that the run goes on: the Run API cannot stop a run (Airflow >= 3.3 calls this)."""

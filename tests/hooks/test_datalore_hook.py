@@ -22,6 +22,7 @@ from airflow_provider_datalore.exceptions import (
 )
 from airflow_provider_datalore.hooks.datalore import DataloreHook
 from tests.constants import TOKEN
+from tests.helpers import status_body
 
 BASE = "https://datalore.example.com"
 RUN_URL = f"{BASE}/api/run/v1/notebook"
@@ -38,7 +39,7 @@ def sleeps(monkeypatch):
         recorded.append(seconds)
         now[0] += seconds
 
-    monkeypatch.setattr("airflow_provider_datalore.transport.time.sleep", sleep)
+    monkeypatch.setattr("airflow_provider_datalore.transport.sync.time.sleep", sleep)
     monkeypatch.setattr("airflow_provider_datalore.hooks.datalore.time.sleep", sleep)
     monkeypatch.setattr("airflow_provider_datalore.hooks.datalore.time.monotonic", lambda: now[0])
     return recorded
@@ -48,20 +49,6 @@ def sleeps(monkeypatch):
 def hook(datalore_connection, sleeps):
     datalore_connection(host=BASE)
     return DataloreHook()
-
-
-def status_body(**overrides):
-    body = {
-        "runId": "run-1",
-        "userId": "alice",
-        "notebookId": "sales",
-        "startTime": "2026-11-26T10:00:00Z",
-        "endTime": "2026-11-26T10:01:00Z",
-        "success": True,
-        "artifacts": [{"name": "sales.ipynb", "path": "/notebook/alice/sales/artifacts/run-1/sales.ipynb"}],
-    }
-    body.update(overrides)
-    return body
 
 
 def connection_refused():

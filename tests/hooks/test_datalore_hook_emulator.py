@@ -16,13 +16,6 @@ from airflow_provider_datalore.hooks.datalore import DataloreHook
 from tests.constants import TOKEN
 
 
-@pytest.fixture
-def no_wait(monkeypatch):
-    monkeypatch.setattr(
-        "airflow_provider_datalore.retry.RetryPolicy.delay", lambda self, attempt, retry_after=None: 0.0
-    )
-
-
 def test_sync_and_async_twins_return_the_same_run(emulator):
     hook = DataloreHook()
     run_id = hook.run_notebook("demo/sales-report", parameters={"region": "EU"})
@@ -49,7 +42,7 @@ def test_viewer_gets_403_and_unknown_notebook_404(emulator):
     assert emulator.runs == {}
 
 
-def test_post_dropped_after_the_run_started_is_not_retried(emulator, no_wait):
+def test_post_dropped_after_the_run_started_is_not_retried(emulator, retry_waits):
     emulator.add_faults({"endpoint": "run", "action": "drop", "process": True})
     with pytest.raises(DataloreRunMayHaveStartedError, match="may have reached Datalore"):
         DataloreHook().run_notebook("demo/sales-report")
@@ -57,21 +50,21 @@ def test_post_dropped_after_the_run_started_is_not_retried(emulator, no_wait):
     assert len(emulator.requests(method="POST")) == 1
 
 
-def test_post_500_is_not_retried(emulator, no_wait):
+def test_post_500_is_not_retried(emulator, retry_waits):
     emulator.add_faults({"endpoint": "run", "status": 500, "process": True})
     with pytest.raises(DataloreRunMayHaveStartedError):
         DataloreHook().run_notebook("demo/sales-report")
     assert len(emulator.requests(method="POST")) == 1
 
 
-def test_post_429_is_retried_and_starts_exactly_one_run(emulator, no_wait):
+def test_post_429_is_retried_and_starts_exactly_one_run(emulator, retry_waits):
     emulator.add_faults({"endpoint": "run", "status": 429, "retry_after": "0", "times": 2})
     run_id = DataloreHook().run_notebook("demo/sales-report")
     assert list(emulator.runs) == [run_id]
     assert [e.status for e in emulator.requests(method="POST")] == [429, 429, 200]
 
 
-def test_post_to_a_closed_port_is_retried_then_fails_without_a_run(datalore_connection, no_wait):
+def test_post_to_a_closed_port_is_retried_then_fails_without_a_run(datalore_connection, retry_waits):
     import socket
 
     with socket.socket() as sock:
@@ -83,7 +76,7 @@ def test_post_to_a_closed_port_is_retried_then_fails_without_a_run(datalore_conn
     assert not isinstance(err.value, DataloreRunMayHaveStartedError)
 
 
-def test_read_timeout_on_status_is_retried(emulator, datalore_connection, no_wait):
+def test_read_timeout_on_status_is_retried(emulator, datalore_connection, retry_waits):
     datalore_connection(host=emulator.url, extra={"timeout": 0.3})
     hook = DataloreHook()
     run_id = hook.run_notebook("demo/sales-report")
@@ -92,7 +85,7 @@ def test_read_timeout_on_status_is_retried(emulator, datalore_connection, no_wai
     assert len(emulator.requests(method="GET")) == 2
 
 
-def test_async_status_survives_reset_and_malformed_json(emulator, no_wait):
+def test_async_status_survives_reset_and_malformed_json(emulator, retry_waits):
     run_id = DataloreHook().run_notebook("demo/sales-report")
     emulator.add_faults(
         {"endpoint": "status", "action": "reset"}, {"endpoint": "status", "action": "malformed_json"}
@@ -142,7 +135,7 @@ def test_tls_with_the_emulators_ca(datalore_connection):
         assert DataloreHook().test_connection()[0] is True
 
 
-def test_tls_without_the_ca_fails_clearly_and_is_not_retried(datalore_connection, no_wait):
+def test_tls_without_the_ca_fails_clearly_and_is_not_retried(datalore_connection, retry_waits):
     from airflow_provider_datalore.emulator import DataloreEmulator
     from airflow_provider_datalore.exceptions import DataloreConfigError
 
@@ -170,7 +163,7 @@ def test_on_premises_prefix(datalore_connection):
         assert {e.path.split("/api/")[0] for e in emulator.journal} == {"/datalore"}
 
 
-def test_async_polls_honour_proxy_settings_like_sync_ones(emulator, monkeypatch, no_wait):
+def test_async_polls_honour_proxy_settings_like_sync_ones(emulator, monkeypatch, retry_waits):
     """A proxy in the environment applies to the trigger's polls as it does to requests (sync)."""
     import socket
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import AIRFLOW_2
+
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 
 
@@ -25,7 +27,7 @@ def airflow_db():
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    if _airflow2():
+    if AIRFLOW_2:
         # dag_run_note.user_id references FAB's ab_user: register that table with SQLAlchemy.
         import airflow.providers.fab.auth_manager.models  # noqa: F401
 
@@ -38,15 +40,9 @@ def example_dags(airflow_db):
     except ImportError:  # Airflow 2
         from airflow.models.dagbag import DagBag
 
-    bag = DagBag(str(EXAMPLE_DAGS), include_examples=False) if _airflow2() else DagBag(str(EXAMPLE_DAGS))
+    bag = DagBag(str(EXAMPLE_DAGS), include_examples=False) if AIRFLOW_2 else DagBag(str(EXAMPLE_DAGS))
     assert bag.import_errors == {}
     return bag
-
-
-def _airflow2() -> bool:
-    import airflow
-
-    return airflow.__version__.startswith("2.")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.helpers import AIRFLOW_2, fast, run_dag, task_states, xcom
+from tests.helpers import AIRFLOW_2, fast, run_dag, task_states, xcom
 
 pytestmark = pytest.mark.integration
 

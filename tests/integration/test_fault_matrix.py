@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.constants import TOKEN
-from tests.integration.helpers import fast, run_dag, task_states, xcom
+from tests.helpers import fast, run_dag, task_states, xcom
 
 pytestmark = pytest.mark.integration
 
@@ -169,19 +169,6 @@ CASES = [
         texts=("of notebook demo/failing", ") failed"),
     ),
 ]
-
-
-@pytest.fixture
-def retry_waits(monkeypatch):
-    """Record each retry's (attempt, Retry-After) and wait 10 ms instead."""
-    waits: list[tuple[int, float | None]] = []
-
-    def delay(self, attempt, retry_after=None):
-        waits.append((attempt, retry_after))
-        return 0.01
-
-    monkeypatch.setattr("airflow_provider_datalore.retry.RetryPolicy.delay", delay)
-    return waits
 
 
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "polling"])

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.constants import TOKEN
-from tests.integration.helpers import fast, run_dag, task_states
+from tests.helpers import fast, run_dag, task_states
 
 pytestmark = pytest.mark.integration
 

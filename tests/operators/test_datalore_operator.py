@@ -8,46 +8,20 @@ import time
 
 import pytest
 
-from airflow_provider_datalore.exceptions import DataloreRunFailedError, DataloreRunTimeoutError
+from airflow_provider_datalore.exceptions import (
+    DataloreError,
+    DataloreRunFailedError,
+    DataloreRunTimeoutError,
+)
 from airflow_provider_datalore.operators.datalore import (
     DataloreRunInteractiveOperator,
     DataloreRunNotebookOperator,
 )
 from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
 from tests.constants import TOKEN
-
-try:  # Airflow 3.3+: the task state store makes retried tries re-attach.
-    from airflow.sdk import ResumableJobMixin as _SdkResumable  # noqa: F401
-
-    RESUMABLE = True
-except ImportError:
-    RESUMABLE = False
+from tests.helpers import RESUMABLE, FakeStateStore, task_context
 
 TaskDeferred = pytest.importorskip("airflow.providers.common.compat.sdk").TaskDeferred
-
-
-class FakeTI:
-    """Collects what a task pushes to XCom."""
-
-    stats_tags: dict[str, str] = {}
-
-    def __init__(self):
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key, value):
-        json.dumps(value)  # XCom values must be JSON-serialisable
-        self.xcom[key] = value
-
-
-class FakeStateStore(dict):
-    """The task state store of Airflow 3.3: survives across tries of one task instance."""
-
-    def set(self, key, value):
-        self[key] = value
-
-
-def context(store=None):
-    return {"ti": FakeTI(), "task_state_store": store}
 
 
 def operator(**kwargs):
@@ -77,7 +51,7 @@ def test_constructor_only_assigns():
 
 
 def test_runs_and_waits_without_deferring(emulator):
-    ctx = context()
+    ctx = task_context()
     result = operator(parameters={"region": "EU"}, update_report=True).execute(ctx)
     (start,) = emulator.run_starts()
     run_id = result["run_id"]
@@ -105,14 +79,14 @@ def test_runs_and_waits_without_deferring(emulator):
 
 
 def test_without_waiting_returns_the_run_id_at_once(emulator):
-    ctx = context()
+    ctx = task_context()
     run_id = operator(wait_for_termination=False).execute(ctx)
     assert ctx["ti"].xcom == {"run_id": run_id, "notebook_url": f"{emulator.url}/notebook/demo/sales-report"}
     assert [e.method for e in emulator.journal] == ["POST"]
 
 
 def test_deferrable_defers_with_the_right_trigger(emulator):
-    ctx = context()
+    ctx = task_context()
     before = time.time()
     with pytest.raises(TaskDeferred) as deferred:
         operator(deferrable=True, poll_interval=7, timeout=datetime.timedelta(minutes=30)).execute(ctx)
@@ -136,12 +110,12 @@ def test_an_already_finished_run_never_defers(emulator):
 
     emulator.add_notebook(Notebook(id="demo/instant", polls=0))
     emulator.add_token(TOKEN, {"demo/instant": "editor"})
-    result = operator(notebook_id="demo/instant", deferrable=True).execute(context())
+    result = operator(notebook_id="demo/instant", deferrable=True).execute(task_context())
     assert result["success"] is True
 
 
 def test_execute_complete_success_returns_the_run():
-    ctx = context()
+    ctx = task_context()
     run = {
         "run_id": "r1",
         "notebook_id": "a/b",
@@ -159,18 +133,19 @@ def test_execute_complete_success_returns_the_run():
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [("failed", DataloreRunFailedError), ("timeout", DataloreRunTimeoutError), ("error", Exception)],
+    [("failed", DataloreRunFailedError), ("timeout", DataloreRunTimeoutError), ("error", DataloreError)],
 )
 def test_execute_complete_failures_raise_with_the_message(status, error):
-    with pytest.raises(error, match="the message from the trigger"):
+    with pytest.raises(error, match="the message from the trigger") as raised:
         operator().execute_complete(
-            context(),
+            task_context(),
             {"status": status, "run_id": "r1", "run": None, "message": "the message from the trigger"},
         )
+    assert type(raised.value) is error
 
 
 def test_failed_run_fails_the_task_naming_run_and_url(emulator):
-    ctx = context()
+    ctx = task_context()
     with pytest.raises(DataloreRunFailedError) as err:
         operator(notebook_id="demo/failing").execute(ctx)
     run_id = ctx["ti"].xcom["run_id"]
@@ -180,7 +155,7 @@ def test_failed_run_fails_the_task_naming_run_and_url(emulator):
 
 
 def test_timeout_says_the_run_goes_on(emulator):
-    ctx = context()
+    ctx = task_context()
     with pytest.raises(DataloreRunTimeoutError, match="The run goes on in Datalore"):
         operator(notebook_id="demo/slow", timeout=0.2, poll_interval=0.05).execute(ctx)
     assert ctx["ti"].xcom["run_id"]
@@ -208,7 +183,7 @@ def test_timeout_says_the_run_goes_on(emulator):
 def test_bad_arguments_fail_in_execute_before_any_request(emulator, kwargs, message):
     op = operator(**kwargs)
     with pytest.raises(ValueError, match="expected") as err:
-        op.execute(context())
+        op.execute(task_context())
     assert message in str(err.value)
     assert emulator.journal == []
 
@@ -217,7 +192,7 @@ def test_missing_connection_starts_nothing(emulator):
     from airflow.exceptions import AirflowNotFoundException
 
     with pytest.raises(AirflowNotFoundException, match="no_such_conn"):
-        operator(datalore_conn_id="no_such_conn").execute(context())
+        operator(datalore_conn_id="no_such_conn").execute(task_context())
     assert emulator.journal == []
 
 
@@ -227,22 +202,24 @@ class TestRetriedTries:
 
     def test_first_try_records_the_run_id(self, emulator):
         store = FakeStateStore()
-        result = operator().execute(context(store))
+        result = operator().execute(task_context(store))
         assert store == {"datalore_run_id": result["run_id"]}
 
     def test_new_try_re_attaches_to_a_run_in_progress(self, emulator):
         store = FakeStateStore()
         with pytest.raises(TaskDeferred):
-            operator(deferrable=True).execute(context(store))  # the first try defers, then its worker dies
+            operator(deferrable=True).execute(
+                task_context(store)
+            )  # the first try defers, then its worker dies
         first_run = store["datalore_run_id"]
-        result = operator(deferrable=False).execute(context(store))
+        result = operator(deferrable=False).execute(task_context(store))
         assert result["run_id"] == first_run
         assert len(emulator.run_starts()) == 1
 
     def test_new_try_returns_a_run_that_already_succeeded(self, emulator):
         store = FakeStateStore()
-        first = operator().execute(context(store))
-        ctx = context(store)
+        first = operator().execute(task_context(store))
+        ctx = task_context(store)
         again = operator().execute(ctx)
         assert again["run_id"] == first["run_id"]
         assert ctx["ti"].xcom["artifacts"] == first["artifacts"]
@@ -251,10 +228,10 @@ class TestRetriedTries:
     def test_new_try_after_a_failed_run_starts_a_new_one(self, emulator):
         store = FakeStateStore()
         with pytest.raises(DataloreRunFailedError):
-            operator(notebook_id="demo/failing").execute(context(store))
+            operator(notebook_id="demo/failing").execute(task_context(store))
         first_run = store["datalore_run_id"]
         with pytest.raises(DataloreRunFailedError):
-            operator(notebook_id="demo/failing").execute(context(store))
+            operator(notebook_id="demo/failing").execute(task_context(store))
         assert store["datalore_run_id"] != first_run
         assert len(emulator.run_starts()) == 2
 
@@ -262,13 +239,13 @@ class TestRetriedTries:
 @pytest.mark.skipif(RESUMABLE, reason="below Airflow 3.3 every try starts a new run")
 def test_below_3_3_every_try_starts_a_new_run(emulator):
     store = FakeStateStore()
-    operator().execute(context(store))
-    operator().execute(context(store))
+    operator().execute(task_context(store))
+    operator().execute(task_context(store))
     assert len(emulator.run_starts()) == 2
 
 
 def test_interactive_operator(emulator):
-    ctx = context()
+    ctx = task_context()
     assert DataloreRunInteractiveOperator(task_id="i", notebook_id="demo/sales-report").execute(ctx) is None
     (entry,) = emulator.journal
     assert (entry.method, entry.path, entry.body) == (
@@ -283,14 +260,14 @@ def test_interactive_operator_viewer_gets_a_clear_error(emulator):
     from airflow_provider_datalore.exceptions import DataloreForbiddenError
 
     with pytest.raises(DataloreForbiddenError, match="view-only access to notebook demo/read-only"):
-        DataloreRunInteractiveOperator(task_id="i", notebook_id="demo/read-only").execute(context())
+        DataloreRunInteractiveOperator(task_id="i", notebook_id="demo/read-only").execute(task_context())
 
 
 def test_on_kill_says_the_run_goes_on(emulator):
     from unittest import mock
 
     op = operator(wait_for_termination=False)
-    run_id = op.execute(context())
+    run_id = op.execute(task_context())
     log = mock.Mock()
     with mock.patch.object(type(op), "log", new_callable=mock.PropertyMock, return_value=log):
         op.on_kill()

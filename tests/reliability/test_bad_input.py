@@ -21,7 +21,7 @@ from airflow_provider_datalore.operators.datalore import (
     DataloreRunNotebookOperator,
 )
 from airflow_provider_datalore.sensors.datalore import DataloreRunStatusSensor
-from tests.operators.test_datalore_operator import FakeTI
+from tests.helpers import FakeTI
 
 NB = "demo/sales-report"
 

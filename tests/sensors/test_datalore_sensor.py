@@ -12,13 +12,9 @@ from airflow_provider_datalore.hooks.datalore import DataloreHook
 from airflow_provider_datalore.sensors.datalore import DataloreRunStatusSensor
 from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
 from tests.constants import TOKEN
-from tests.operators.test_datalore_operator import FakeTI
+from tests.helpers import task_context
 
 compat = pytest.importorskip("airflow.providers.common.compat.sdk")
-
-
-def context():
-    return {"ti": FakeTI()}
 
 
 def sensor(run_id, **kwargs):
@@ -34,7 +30,7 @@ def test_template_fields():
 
 def test_poke_is_false_while_running_then_returns_the_run(emulator):
     run_id = DataloreHook().run_notebook("demo/sales-report")
-    ctx = context()
+    ctx = task_context()
     task = sensor(run_id)
     assert task.poke(ctx) is False
     assert task.poke(ctx) is False
@@ -49,7 +45,7 @@ def test_deferrable_pokes_once_then_defers(emulator):
     run_id = DataloreHook().run_notebook("demo/slow")
     before = time.time()
     with pytest.raises(compat.TaskDeferred) as deferred:
-        sensor(run_id, deferrable=True, poke_interval=4, timeout=600).execute(context())
+        sensor(run_id, deferrable=True, poke_interval=4, timeout=600).execute(task_context())
     trigger = deferred.value.trigger
     assert isinstance(trigger, DataloreRunStatusTrigger)
     _, kwargs = trigger.serialize()
@@ -64,26 +60,26 @@ def test_deferrable_on_a_finished_run_returns_at_once(emulator):
     run_id = DataloreHook().run_notebook("demo/sales-report")
     for _ in range(3):
         DataloreHook().get_run(run_id)
-    result = sensor(run_id, deferrable=True).execute(context())
+    result = sensor(run_id, deferrable=True).execute(task_context())
     assert result["success"] is True
 
 
 def test_failed_run_fails_the_sensor(emulator):
     run_id = DataloreHook().run_notebook("demo/failing")
     task = sensor(run_id)
-    task.poke(context())
+    task.poke(task_context())
     with pytest.raises(
         DataloreRunFailedError, match=f"Datalore run {run_id} of notebook demo/failing .* failed"
     ):
-        task.poke(context())
+        task.poke(task_context())
 
 
 def test_failed_run_with_soft_fail_skips(emulator):
     run_id = DataloreHook().run_notebook("demo/failing")
     task = sensor(run_id, soft_fail=True)
-    task.poke(context())
+    task.poke(task_context())
     with pytest.raises(compat.AirflowSkipException, match="failed"):
-        task.poke(context())
+        task.poke(task_context())
 
 
 @pytest.mark.parametrize(
@@ -97,7 +93,7 @@ def test_trigger_timeout_event(soft_fail, error):
         "message": "Stopped waiting; the run goes on in Datalore",
     }
     with pytest.raises(getattr(compat, error), match="the run goes on in Datalore"):
-        sensor("r", soft_fail=soft_fail).execute_complete(context(), event)
+        sensor("r", soft_fail=soft_fail).execute_complete(task_context(), event)
 
 
 @pytest.mark.parametrize(("name", "value"), [("poke_interval", 0), ("timeout", -1)])
@@ -105,11 +101,11 @@ def test_bad_intervals_fail_before_any_request(emulator, name, value):
     task = sensor("r1", deferrable=True)
     setattr(task, name, value)
     with pytest.raises(ValueError, match=f"{name} {value!r} is not valid"):
-        task.execute(context())
+        task.execute(task_context())
     assert emulator.journal == []
 
 
 def test_bad_run_id_fails_before_any_request(emulator):
     with pytest.raises(ValueError, match="run_id '' is not valid"):
-        sensor("", deferrable=True).execute(context())
+        sensor("", deferrable=True).execute(task_context())
     assert emulator.journal == []

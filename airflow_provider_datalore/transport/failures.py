@@ -1,0 +1,178 @@
+"""A failed attempt turned into the error the user sees, and library exceptions classified."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_datalore.exceptions import (
+    DataloreApiError,
+    DataloreAuthenticationError,
+    DataloreBadRequestError,
+    DataloreConfigError,
+    DataloreError,
+    DataloreForbiddenError,
+    DataloreNotFoundError,
+    DataloreRequestError,
+    DataloreResponseError,
+    DataloreRunMayHaveStartedError,
+)
+from airflow_provider_datalore.retry import Failure
+
+if TYPE_CHECKING:
+    from airflow_provider_datalore.transport.calls import AttemptFailed, Call
+
+
+def final_error(failed: AttemptFailed, attempts: int, conn_id: str) -> DataloreError:
+    """
+    Return the error the user sees once no more attempts will be made.
+
+    :param failed: The last attempt's failure.
+    :param attempts: How many attempts were made.
+    :param conn_id: The Airflow connection, named where the user should look.
+    """
+    call, status = failed.call, failed.status
+    if status in _CLIENT_ERRORS:
+        error_class, explain = _CLIENT_ERRORS[status]
+        server = f": {failed.detail}" if failed.detail else ""
+        return error_class(
+            explain(call, conn_id, server),
+            http_status=status,
+            endpoint=call.where,
+            server_message=failed.server_message,
+        )
+    if status is not None and 300 <= status < 400:
+        return DataloreConfigError(
+            f"Datalore answered {call.where} with a redirect (HTTP {status}) to {failed.location!r}. "
+            f"Redirects are not followed, so the API token never goes to another address: set the host "
+            f"of Airflow connection {conn_id!r} to the server's final URL (https:// rather than http://?)."
+        )
+    if failed.failure is Failure.TLS:
+        return DataloreConfigError(
+            f"Could not {call.action} ({call.where}): TLS verification failed ({failed.detail}). For an "
+            f"On-Premises server with an internal CA, set 'CA bundle path' in Airflow connection {conn_id!r}."
+        )
+    if _may_have_started(failed):
+        return DataloreRunMayHaveStartedError(
+            f"Could not {call.action} ({call.where}): {failed.reason}. The request may have reached "
+            f"Datalore, so the notebook may be running now. It is not retried, to avoid a duplicate "
+            f"run: check {call.notebook_url} before running the task again.",
+            http_status=status,
+            endpoint=call.where,
+        )
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    if failed.failure is Failure.BAD_BODY:
+        return DataloreResponseError(f"Could not {call.action} ({call.where}){tries}: {failed.reason}")
+    return DataloreRequestError(
+        f"Could not {call.action} ({call.where}){tries}: {failed.reason}",
+        http_status=status,
+        endpoint=call.where,
+        server_message=failed.server_message,
+    )
+
+
+def _may_have_started(failed: AttemptFailed) -> bool:
+    """Whether a failed start left open whether Datalore started the run (a 5xx, or sent and then lost)."""
+    if failed.call.method != "POST" or failed.retryable or failed.failure is Failure.OTHER:
+        return False
+    return failed.status is None or failed.status >= 500
+
+
+def _bad_request(call: Call, conn_id: str, server: str) -> str:
+    return f"Datalore rejected the request to {call.action} ({call.where}) as invalid (HTTP 400){server}"
+
+
+def _unauthorized(call: Call, conn_id: str, server: str) -> str:
+    return (
+        f"Datalore refused the API token (HTTP 401) when asked to {call.action} ({call.where}){server}. "
+        f"The token is missing, invalid or expired: check the password of Airflow connection {conn_id!r}."
+    )
+
+
+def _forbidden(call: Call, conn_id: str, server: str) -> str:
+    what = (
+        f"has view-only access to notebook {call.notebook_id}; running it needs editor access"
+        if call.notebook_id
+        else f"has no access to {call.subject}"
+    )
+    return (
+        f"Datalore refused to {call.action} ({call.where}, HTTP 403){server}: the API token of "
+        f"Airflow connection {conn_id!r} {what}."
+    )
+
+
+def _not_found(call: Call, conn_id: str, server: str) -> str:
+    if call.method == "POST":
+        what = (
+            f"notebook {call.notebook_id} is not shared with the API token of Airflow connection "
+            f"{conn_id!r}, or the notebook id is wrong (check {call.notebook_url})"
+        )
+    else:
+        what = f"run {call.run_id} was not found (wrong run id, or not visible to this token)"
+    return f"Datalore could not {call.action} ({call.where}, HTTP 404){server}: {what}."
+
+
+_CLIENT_ERRORS: dict[int, tuple[type[DataloreApiError], Any]] = {
+    400: (DataloreBadRequestError, _bad_request),
+    401: (DataloreAuthenticationError, _unauthorized),
+    403: (DataloreForbiddenError, _forbidden),
+    404: (DataloreNotFoundError, _not_found),
+}
+
+
+def classify_requests_error(exc: BaseException) -> Failure:
+    """Return how a ``requests`` call failed, telling "nothing was sent" from "sent, then lost"."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(exc, requests.exceptions.SSLError):
+        return Failure.TLS
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return Failure.CONNECT
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return Failure.READ_TIMEOUT
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        if caused_by(exc, (NewConnectionError, ConnectTimeoutError)):
+            return Failure.CONNECT
+        return Failure.CONNECTION_LOST
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        return Failure.CONNECTION_LOST
+    return Failure.OTHER
+
+
+def classify_aiohttp_error(exc: BaseException) -> Failure:
+    """Return how an aiohttp call failed, telling "nothing was sent" from "sent, then lost"."""
+    import asyncio
+    import ssl
+
+    import aiohttp
+
+    if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError)):
+        return Failure.TLS
+    if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
+        return Failure.CONNECT
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return Failure.READ_TIMEOUT
+    if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError)):
+        return Failure.CONNECTION_LOST
+    return Failure.OTHER
+
+
+def caused_by(exc: BaseException, types: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``exc`` or anything in its chain of causes, contexts and reasons is one of ``types``."""
+    seen: set[int] = set()
+    stack: list[Any] = [exc]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, types):
+            return True
+        if isinstance(item, BaseException):
+            stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None), *item.args])
+    return False
+
+
+def describe(exc: BaseException) -> str:
+    """Return a library exception as a few words for a message."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

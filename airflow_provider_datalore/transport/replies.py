@@ -1,0 +1,83 @@
+"""An HTTP reply turned into the JSON it carries, or into a failed attempt that says why."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow_provider_datalore.clipping import clip
+from airflow_provider_datalore.exceptions import DataloreResponseError
+from airflow_provider_datalore.retry import Failure, parse_retry_after
+from airflow_provider_datalore.transport.calls import AttemptFailed, Call
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+T = TypeVar("T")
+
+#: Characters of a server's error text that an error message quotes.
+SERVER_TEXT_LIMIT = 500
+#: Bytes and characters of a body that is not JSON that an error message quotes.
+TEXT_BYTES = 2048
+TEXT_CHARS = 200
+
+
+def read_reply(call: Call, status: int, body: bytes, headers: Mapping[str, str], *, secret: str) -> Any:
+    """
+    Return the JSON of a 2xx reply; raise ``AttemptFailed`` for any other status or an unreadable body.
+
+    The body is decoded here, the same way for both clients: JSON from its bytes (UTF-8, with or without
+    a byte order mark), an error page as UTF-8 with anything else replaced.
+
+    :param secret: The API token: a server or proxy that quotes it back gets ``***`` in its place, so the
+        token reaches no message, log or XCom through a reply.
+    """
+    if secret and secret.encode() in body:
+        body = body.replace(secret.encode(), b"***")
+    if 200 <= status < 300:
+        if not body.strip():
+            return {}
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=f"not JSON: {_text(body)}") from None
+    server_message = _json_error(body)
+    raise AttemptFailed(
+        call,
+        status=status,
+        detail=server_message if server_message is not None else _text(body),
+        server_message=server_message,
+        retry_after=parse_retry_after(headers.get("Retry-After")),
+        location=clip(headers["Location"].replace(secret, "***")) if headers.get("Location") else None,
+    )
+
+
+def parse_reply(call: Call, payload: Any, parse: Callable[[Any], T] | None) -> Any:
+    """Return ``parse(payload)``; an unreadable payload fails the attempt as a malformed reply."""
+    if parse is None:
+        return payload
+    try:
+        return parse(payload)
+    except DataloreResponseError as err:
+        raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=str(err)) from None
+
+
+def _json_error(body: bytes) -> str | None:
+    """Return the message of a JSON error body (``{"error": ...}``), or None when the body is not JSON."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(payload, dict):
+        for key in ("error", "message", "detail"):
+            if isinstance(payload.get(key), str):
+                return clip(payload[key], SERVER_TEXT_LIMIT)
+    return _text(body)
+
+
+def _text(body: bytes) -> str:
+    """Return the start of a body as one line of text, escaped and clipped."""
+    head = " ".join(body[:TEXT_BYTES].decode("utf-8", errors="replace").split())
+    if len(head) <= TEXT_CHARS and len(body) <= TEXT_BYTES:
+        return clip(head)
+    return f"{clip(head[:TEXT_CHARS])}... ({len(body)} bytes)"

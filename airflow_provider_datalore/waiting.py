@@ -1,0 +1,94 @@
+"""``DataloreRunWaitMixin``: what the run operator and the sensor share to wait for a run and finish it."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_datalore.events import RunEvent, RunEventStatus
+from airflow_provider_datalore.exceptions import (
+    DataloreError,
+    DataloreRunFailedError,
+    DataloreRunTimeoutError,
+)
+from airflow_provider_datalore.hooks.datalore import DataloreHook
+from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+#: Extra time Airflow's own deferral timeout allows beyond the trigger's deadline, so that the trigger's
+#: clearer "timeout" event arrives first.
+DEFERRAL_GRACE = datetime.timedelta(minutes=5)
+
+
+class DataloreRunWaitMixin:
+    """
+    The hook, the deferral to the trigger, and the one path from a finished wait (a trigger event or a
+    sync poll) to the task's result or error.
+    """
+
+    datalore_conn_id: str
+    if TYPE_CHECKING:
+        log: Any
+        defer: Any  # BaseOperator.defer
+
+    @cached_property
+    def hook(self) -> DataloreHook:
+        """The hook for ``datalore_conn_id``."""
+        return DataloreHook(datalore_conn_id=self.datalore_conn_id)
+
+    def defer_until_finished(self, run_id: str, poll_seconds: float, timeout_seconds: float) -> None:
+        """Hand the waiting to the triggerer, with an absolute deadline ``timeout_seconds`` from now."""
+        from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
+
+        self.defer(
+            trigger=DataloreRunStatusTrigger(
+                run_id=run_id,
+                datalore_conn_id=self.datalore_conn_id,
+                poll_interval=poll_seconds,
+                end_time=time.time() + timeout_seconds,
+            ),
+            method_name="execute_complete",
+            timeout=datetime.timedelta(seconds=timeout_seconds) + DEFERRAL_GRACE,
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """Turn the trigger's event into the task's result, or raise for failure, timeout or error."""
+        return self.finish(context, RunEvent.from_payload(event))
+
+    def finish(self, context: Context, event: RunEvent) -> dict[str, Any]:
+        """
+        Return the finished run as a dict and push its artifacts to XCom; raise unless it succeeded.
+
+        :param event: How the wait ended (from the trigger, or made from a sync poll's last read).
+        """
+        run = event.run
+        if event.status is RunEventStatus.SUCCESS and run is not None:
+            ti = context["ti"]
+            ti.xcom_push(key="artifacts", value=[artifact.to_dict() for artifact in run.artifacts])
+            if run.notebook_url:
+                ti.xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=run.notebook_url)
+            self.log.info(
+                "%s. Artifacts: %s",
+                event.message,
+                [artifact.url or artifact.name for artifact in run.artifacts],
+            )
+            return run.to_dict()
+        if event.status is RunEventStatus.FAILED:
+            raise self.failure_error(DataloreRunFailedError(event.message))
+        if event.status is RunEventStatus.TIMEOUT:
+            raise self.timeout_error(event.message)
+        raise self.failure_error(
+            DataloreError(event.message or f"Datalore run {event.run_id}: {event.status}")
+        )
+
+    def failure_error(self, error: Exception) -> Exception:
+        """Return what to raise when the run failed (sensors may turn it into a skip)."""
+        return error
+
+    def timeout_error(self, message: str) -> Exception:
+        """Return what to raise when waiting ran out."""
+        return DataloreRunTimeoutError(message)

@@ -1,0 +1,105 @@
+"""What the tests share: a fake task context, Airflow 2/3 shims, status bodies, and DAG runs with dag.test()."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import airflow
+
+#: Airflow 2.x: ``execution_date`` instead of ``logical_date``, FAB's models, no task state store.
+AIRFLOW_2 = airflow.__version__.startswith("2.")
+
+try:  # Airflow 3.3+: the task state store makes retried tries re-attach.
+    from airflow.sdk import ResumableJobMixin as _SdkResumable  # noqa: F401
+
+    RESUMABLE = True
+except ImportError:
+    RESUMABLE = False
+
+
+class FakeTI:
+    """Collects what a task pushes to XCom."""
+
+    stats_tags: dict[str, str] = {}
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        json.dumps(value)  # XCom values must be JSON-serialisable
+        self.xcom[key] = value
+
+
+class FakeStateStore(dict):
+    """The task state store of Airflow 3.3: survives across tries of one task instance."""
+
+    def set(self, key: str, value: object, **kwargs: Any) -> None:
+        self[key] = value
+
+    def delete(self, key: str) -> None:
+        self.pop(key, None)
+
+
+def task_context(store: FakeStateStore | None = None) -> dict[str, Any]:
+    """Return the part of an Airflow context the provider's tasks read: ``ti`` and ``task_state_store``."""
+    return {"ti": FakeTI(), "task_state_store": store}
+
+
+def status_body(**overrides: Any) -> dict[str, Any]:
+    """Return the status reply of a finished, successful run of ``alice/sales``; ``...`` drops a key."""
+    body = {
+        "runId": "run-1",
+        "userId": "alice",
+        "notebookId": "sales",
+        "startTime": "2026-11-26T10:00:00Z",
+        "endTime": "2026-11-26T10:05:30Z",
+        "success": True,
+        "updateReport": "on success",
+        "directFileStorageWrite": False,
+        "artifacts": [{"name": "sales.ipynb", "path": "/notebook/alice/sales/artifacts/run-1/sales.ipynb"}],
+        "readOnly": False,
+    }
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not ...}
+
+
+# -- DAG runs with dag.test() ------------------------------------------------------------------------
+
+
+def fast(dag: Any, *, deferrable: bool, interval: float = 0.05) -> Any:
+    """Make the DAG's Datalore tasks poll quickly, deferrable or not (the examples poll every 30 s)."""
+    for task in dag.tasks:
+        kwargs = getattr(task, "partial_kwargs", None)
+        target: dict[str, Any] = kwargs if kwargs is not None else task.__dict__
+        for name in ("poll_interval", "poke_interval"):
+            if name in target:
+                target[name] = interval
+        if "deferrable" in target:
+            target["deferrable"] = deferrable
+    return dag
+
+
+def run_dag(dag: Any, logical_date: datetime.datetime | None = None) -> Any:
+    """Run the DAG with dag.test() and return the DagRun."""
+    logical_date = logical_date or datetime.datetime(2026, 11, 2, 6, 0, tzinfo=datetime.UTC)
+    key = "execution_date" if AIRFLOW_2 else "logical_date"
+    return dag.test(**{key: logical_date})
+
+
+def task_states(dag_run: Any) -> dict[str, str]:
+    """Return ``{task_id[map_index]: state}`` for every task instance of the run."""
+    states = {}
+    for ti in dag_run.get_task_instances():
+        name = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+        states[name] = str(getattr(ti.state, "value", ti.state))
+    return states
+
+
+def xcom(dag_run: Any, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
+    """Return one XCom value of one task instance of the run."""
+    for ti in dag_run.get_task_instances():
+        if ti.task_id == task_id and ti.map_index == map_index:
+            return ti.xcom_pull(task_ids=task_id, key=key, map_indexes=map_index)
+    raise KeyError(f"no task instance {task_id}[{map_index}]")
