@@ -6,11 +6,21 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from airflow_provider_datalore.retry import Failure
 from airflow_provider_datalore.transport.attempts import Attempts
 from airflow_provider_datalore.transport.calls import USER_AGENT, AttemptFailed, Call
 from airflow_provider_datalore.transport.failures import classify_aiohttp_error, describe
-from airflow_provider_datalore.transport.replies import parse_reply, read_reply
+from airflow_provider_datalore.transport.replies import (
+    MAX_REPLY_BYTES,
+    ReplyTooLarge,
+    decoded_body,
+    parse_reply,
+    read_reply,
+)
 from airflow_provider_datalore.transport.sessions import SessionKey, proxy_for, session_pool
+
+#: Bytes read from the connection at a time.
+CHUNK_BYTES = 64 * 1024
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,39 +53,63 @@ class AsyncTransport:
             await session_pool().release(self._key)
 
     async def request(
-        self, call: Call, body: dict[str, Any] | None = None, parse: Callable[[Any], Any] | None = None
+        self,
+        call: Call,
+        body: dict[str, Any] | None = None,
+        parse: Callable[[Any], Any] | None = None,
+        *,
+        deadline: float | None = None,
     ) -> Any:
-        """Send the call, retrying what ``is_retryable`` allows; return the (parsed) JSON. Needs :meth:`open`."""
-        attempts = Attempts(self.policy, self.settings.conn_id)
+        """
+        Send the call, retrying what ``is_retryable`` allows; return the (parsed) JSON. Needs :meth:`open`.
+
+        :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
+        """
+        attempts = Attempts(self.policy, self.settings.conn_id, self.settings.timeout, deadline)
         while True:
             try:
-                return parse_reply(call, await self._attempt(call, body), parse)
+                return parse_reply(call, await self._attempt(call, body, attempts.budget()), parse)
             except AttemptFailed as failed:
                 await asyncio.sleep(attempts.wait_after(failed))
 
-    async def _attempt(self, call: Call, body: dict[str, Any] | None) -> Any:
+    async def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float) -> Any:
         import aiohttp
 
         if self._session is None:
             raise RuntimeError("AsyncTransport.request() needs open() first")
-        timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=self.settings.timeout, sock_read=self.settings.timeout
-        )
+        # ``total`` bounds the whole attempt: the wait for a pooled connection, connect, and the whole
+        # reply however slowly it comes; ``connect`` makes a long wait for a connection a connect failure.
+        timeout = aiohttp.ClientTimeout(total=budget, connect=budget)
         try:
             async with self._session.request(
                 call.method,
                 self.settings.base_url + call.path,
                 json=body,
-                headers={"Authorization": f"Bearer {self.settings.token}"},
+                headers={"Authorization": f"Bearer {self.settings.token}", "Accept-Encoding": "identity"},
                 timeout=timeout,
                 allow_redirects=False,
                 proxy=self._proxy,
             ) as response:
-                content = await response.read()
-                return read_reply(
-                    call, response.status, content, response.headers, secret=self.settings.token
-                )
-        except AttemptFailed:
-            raise
+                content = decoded_body(await _read_body(response), response.headers.get("Content-Encoding"))
+                status, headers = response.status, response.headers
+        except ReplyTooLarge as err:
+            raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=str(err)) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise AttemptFailed(call, failure=classify_aiohttp_error(exc), detail=describe(exc)) from None
+        except Exception as exc:  # the library's own bug or an odd reply: a trigger must not crash on it
+            raise AttemptFailed(call, failure=Failure.CONNECTION_LOST, detail=describe(exc)) from None
+        return read_reply(call, status, content, headers, secret=self.settings.token)
+
+
+async def _read_body(response: aiohttp.ClientResponse) -> bytes:
+    """Read the raw (still compressed) body, at most ``MAX_REPLY_BYTES``; ``ReplyTooLarge`` beyond."""
+    if response.content_length is not None and response.content_length > MAX_REPLY_BYTES:
+        raise ReplyTooLarge(f"a reply of {response.content_length} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+        size += len(chunk)
+        if size > MAX_REPLY_BYTES:
+            raise ReplyTooLarge(f"a reply of more than {MAX_REPLY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_datalore.clipping import clip
 from airflow_provider_datalore.exceptions import (
     DataloreApiError,
     DataloreAuthenticationError,
@@ -52,13 +53,7 @@ def final_error(failed: AttemptFailed, attempts: int, conn_id: str) -> DataloreE
             f"On-Premises server with an internal CA, set 'CA bundle path' in Airflow connection {conn_id!r}."
         )
     if _may_have_started(failed):
-        return DataloreRunMayHaveStartedError(
-            f"Could not {call.action} ({call.where}): {failed.reason}. The request may have reached "
-            f"Datalore, so the notebook may be running now. It is not retried, to avoid a duplicate "
-            f"run: check {call.notebook_url} before running the task again.",
-            http_status=status,
-            endpoint=call.where,
-        )
+        return may_have_started(call, f"{failed.reason}. The request may have reached Datalore", status)
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     if failed.failure is Failure.BAD_BODY:
         return DataloreResponseError(f"Could not {call.action} ({call.where}){tries}: {failed.reason}")
@@ -68,6 +63,23 @@ def final_error(failed: AttemptFailed, attempts: int, conn_id: str) -> DataloreE
         endpoint=call.where,
         server_message=failed.server_message,
     )
+
+
+def may_have_started(call: Call, what: str, status: int | None = None) -> DataloreRunMayHaveStartedError:
+    """
+    Return the error for a start that may have started a run: say so, where to look, and that no one retries.
+
+    :param what: What went wrong, e.g. "HTTP 502: Bad gateway. The request may have reached Datalore".
+    """
+    happened = f"Could not {call.action} ({call.where}): {what}, so the notebook may be running now."
+    error = DataloreRunMayHaveStartedError(
+        f"{happened} It is not retried, to avoid a duplicate run, and Airflow does not retry the task "
+        f"either: check {call.notebook_url} before running the task again.",
+        http_status=status,
+        endpoint=call.where,
+    )
+    error.what_happened = happened
+    return error
 
 
 def _may_have_started(failed: AttemptFailed) -> bool:
@@ -120,23 +132,32 @@ _CLIENT_ERRORS: dict[int, tuple[type[DataloreApiError], Any]] = {
 
 
 def classify_requests_error(exc: BaseException) -> Failure:
-    """Return how a ``requests`` call failed, telling "nothing was sent" from "sent, then lost"."""
-    import requests
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+    """
+    Return how a ``requests`` call (or the raw read of its body) failed, telling "nothing was sent"
+    from "sent, then lost". What cannot be told apart counts as "sent, then lost": never retried for a POST.
+    """
+    import ssl
 
-    if isinstance(exc, requests.exceptions.SSLError):
+    import requests
+    from requests import exceptions as rex
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+
+    if isinstance(exc, rex.SSLError) or caused_by(exc, (ssl.SSLError,)):
         return Failure.TLS
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    if isinstance(exc, rex.ConnectTimeout):
         return Failure.CONNECT
-    if isinstance(exc, requests.exceptions.ReadTimeout):
+    if isinstance(exc, (rex.ReadTimeout, ReadTimeoutError, TimeoutError)):
         return Failure.READ_TIMEOUT
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        if caused_by(exc, (NewConnectionError, ConnectTimeoutError)):
-            return Failure.CONNECT
-        return Failure.CONNECTION_LOST
-    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
-        return Failure.CONNECTION_LOST
-    return Failure.OTHER
+    if isinstance(exc, rex.ConnectionError) and caused_by(exc, (NewConnectionError, ConnectTimeoutError)):
+        return Failure.CONNECT
+    if isinstance(exc, (rex.InvalidURL, rex.InvalidHeader, rex.MissingSchema, rex.InvalidSchema)):
+        return Failure.OTHER  # refused before anything was sent
+    if isinstance(exc, requests.RequestException) and not isinstance(
+        exc, (rex.ConnectionError, rex.ChunkedEncodingError, rex.ContentDecodingError)
+    ):
+        return Failure.OTHER
+    # Lost after it was sent, as far as anyone can tell (reset, closed, a broken reply).
+    return Failure.CONNECTION_LOST
 
 
 def classify_aiohttp_error(exc: BaseException) -> Failure:
@@ -148,7 +169,9 @@ def classify_aiohttp_error(exc: BaseException) -> Failure:
 
     if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError)):
         return Failure.TLS
-    if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
+    # aiohttp < 3.10 has no ConnectionTimeoutError: its connect timeouts are ServerTimeoutErrors (below).
+    connect_timeout = getattr(aiohttp, "ConnectionTimeoutError", ())
+    if isinstance(exc, (aiohttp.ClientConnectorError, connect_timeout)):
         return Failure.CONNECT
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return Failure.READ_TIMEOUT
@@ -159,20 +182,42 @@ def classify_aiohttp_error(exc: BaseException) -> Failure:
 
 def caused_by(exc: BaseException, types: tuple[type[BaseException], ...]) -> bool:
     """Whether ``exc`` or anything in its chain of causes, contexts and reasons is one of ``types``."""
-    seen: set[int] = set()
-    stack: list[Any] = [exc]
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, types):
-            return True
-        if isinstance(item, BaseException):
-            stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None), *item.args])
-    return False
+    return any(isinstance(item, types) for item in _chain(exc))
 
 
 def describe(exc: BaseException) -> str:
-    """Return a library exception as a few words for a message."""
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    """
+    Return a library exception in a few words: its type, and the operating system's or OpenSSL's reason.
+
+    Never the library's own text: requests' and aiohttp's messages can quote a request header, and so
+    the token (an ``InvalidHeader`` quotes the header's value).
+    """
+    import ssl
+
+    reason = ""
+    for item in _chain(exc):
+        # aiohttp's certificate error is an SSLCertVerificationError without the attributes.
+        if getattr(item, "verify_message", None):
+            reason = str(getattr(item, "verify_message", ""))
+        elif isinstance(item, ssl.SSLError) and getattr(item, "reason", None):
+            reason = str(item.reason)
+        elif isinstance(item, OSError) and item.errno is not None and item.strerror:
+            reason = f"[Errno {item.errno}] {item.strerror}"
+        else:
+            continue
+        break
+    name = type(exc).__name__
+    return f"{name}: {clip(reason, 100)}" if reason else name
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """Return ``exc`` and every exception in its chain of causes, contexts and reasons."""
+    found: list[BaseException] = []
+    stack: list[Any] = [exc]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or any(item is seen for seen in found):
+            continue
+        found.append(item)
+        stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None), *item.args])
+    return found

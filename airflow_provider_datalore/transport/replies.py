@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_datalore.clipping import clip
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 T = TypeVar("T")
+
+#: Bytes of a reply read at most, before and after decompression. The Run API's replies are a few KB;
+#: more is a broken server or proxy, and is treated as a malformed reply.
+MAX_REPLY_BYTES = 4 * 1024 * 1024
 
 #: Characters of a server's error text that an error message quotes.
 SERVER_TEXT_LIMIT = 500
@@ -50,6 +55,36 @@ def read_reply(call: Call, status: int, body: bytes, headers: Mapping[str, str],
         retry_after=parse_retry_after(headers.get("Retry-After")),
         location=clip(headers["Location"].replace(secret, "***")) if headers.get("Location") else None,
     )
+
+
+class ReplyTooLarge(Exception):
+    """A reply is larger than :data:`MAX_REPLY_BYTES` (compressed or inflated), or compressed unreadably."""
+
+
+def decoded_body(body: bytes, content_encoding: str | None) -> bytes:
+    """
+    Return the body inflated (gzip or deflate), never to more than :data:`MAX_REPLY_BYTES`.
+
+    The clients ask for no compression and do not inflate anything themselves; a server that compresses
+    anyway is read here, within the bound, so a small "zip bomb" cannot take gigabytes of memory.
+    """
+    encoding = (content_encoding or "").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise ReplyTooLarge(f"a reply in Content-Encoding {clip(encoding, 40)!r}, which was not asked for")
+    # gzip: a gzip header; deflate: a zlib header (or, from some servers, none at all).
+    wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+    if encoding == "deflate" and body[:1] != b"\x78":
+        wbits = -zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    try:
+        inflated = inflater.decompress(body, MAX_REPLY_BYTES + 1)
+    except zlib.error:
+        raise ReplyTooLarge(f"a {encoding} reply that does not inflate") from None
+    if len(inflated) > MAX_REPLY_BYTES:
+        raise ReplyTooLarge(f"a {encoding} reply that inflates to more than {MAX_REPLY_BYTES} bytes")
+    return inflated
 
 
 def parse_reply(call: Call, payload: Any, parse: Callable[[Any], T] | None) -> Any:

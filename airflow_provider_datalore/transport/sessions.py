@@ -79,7 +79,10 @@ def _new_session(verify: bool | str, user_agent: str) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(
         ssl=ssl_setting, limit=CONNECTIONS_PER_SESSION, keepalive_timeout=KEEPALIVE_SECONDS
     )
-    return aiohttp.ClientSession(connector=connector, headers={"User-Agent": user_agent})
+    # No automatic decompression: a reply is inflated only within the bound (replies.decoded_body).
+    return aiohttp.ClientSession(
+        connector=connector, headers={"User-Agent": user_agent}, auto_decompress=False
+    )
 
 
 def proxy_for(url: str) -> str | None:

@@ -1,14 +1,22 @@
-"""Blocking calls to the Run API with requests, for operators and sensors."""
+"""Blocking calls to the Run API with requests, for operators and sensors, bounded in time and bytes."""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_datalore.retry import Failure
 from airflow_provider_datalore.transport.attempts import Attempts
 from airflow_provider_datalore.transport.calls import USER_AGENT, AttemptFailed, Call
 from airflow_provider_datalore.transport.failures import classify_requests_error, describe
-from airflow_provider_datalore.transport.replies import parse_reply, read_reply
+from airflow_provider_datalore.transport.replies import (
+    MAX_REPLY_BYTES,
+    ReplyTooLarge,
+    decoded_body,
+    parse_reply,
+    read_reply,
+)
+from airflow_provider_datalore.transport.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -18,9 +26,20 @@ if TYPE_CHECKING:
     from airflow_provider_datalore.connection import DataloreConnectionSettings
     from airflow_provider_datalore.retry import RetryPolicy
 
+#: Bytes read from the socket at a time.
+CHUNK_BYTES = 64 * 1024
+
 
 class SyncTransport:
-    """Blocking calls over one reused ``requests.Session``."""
+    """
+    Blocking calls over one reused ``requests.Session``.
+
+    Every attempt is bounded: in time by a watchdog that shuts the socket at the attempt's deadline
+    (connect and the whole reply, however slowly the server sends it), in bytes by
+    :data:`~airflow_provider_datalore.transport.replies.MAX_REPLY_BYTES`, compressed or not. A POST
+    goes out on a new connection, so a keep-alive connection the server has dropped can never make a
+    start uncertain.
+    """
 
     def __init__(self, settings: DataloreConnectionSettings, policy: RetryPolicy):
         self.settings = settings
@@ -33,15 +52,29 @@ class SyncTransport:
         if self._session is None:
             import requests
 
+            from airflow_provider_datalore.transport.bounded_adapter import BoundedAdapter
+
             session = requests.Session()
             session.headers.update(
-                {"Authorization": f"Bearer {self.settings.token}", "User-Agent": USER_AGENT}
+                {
+                    "Authorization": f"Bearer {self.settings.token}",
+                    "User-Agent": USER_AGENT,
+                    # Replies are small: no compression, so nothing can inflate in memory.
+                    "Accept-Encoding": "identity",
+                }
             )
+            session.mount("http://", BoundedAdapter())
+            session.mount("https://", BoundedAdapter())
             self._session = session
         return self._session
 
     def request(
-        self, call: Call, body: dict[str, Any] | None = None, parse: Callable[[Any], Any] | None = None
+        self,
+        call: Call,
+        body: dict[str, Any] | None = None,
+        parse: Callable[[Any], Any] | None = None,
+        *,
+        deadline: float | None = None,
     ) -> Any:
         """
         Send the call, retrying what :func:`~airflow_provider_datalore.retry.is_retryable` allows.
@@ -49,30 +82,50 @@ class SyncTransport:
         :param body: The JSON body, if any.
         :param parse: Turns the JSON into a value; its ``DataloreResponseError`` counts as a malformed
             reply (retried for a GET).
+        :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
         """
-        attempts = Attempts(self.policy, self.settings.conn_id)
+        attempts = Attempts(self.policy, self.settings.conn_id, self.settings.timeout, deadline)
         while True:
             try:
-                return parse_reply(call, self._attempt(call, body), parse)
+                return parse_reply(call, self._attempt(call, body, attempts.budget()), parse)
             except AttemptFailed as failed:
                 time.sleep(attempts.wait_after(failed))
 
-    def _attempt(self, call: Call, body: dict[str, Any] | None) -> Any:
-        import requests
+    def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float) -> Any:
+        import http.client
 
-        try:
-            response = self.session.request(
-                call.method,
-                self.settings.base_url + call.path,
-                json=body,
-                timeout=self.settings.timeout,
-                # Per request: a session-level verify loses to REQUESTS_CA_BUNDLE in requests.
-                verify=self.settings.verify,
-                allow_redirects=False,
-            )
-            content = response.content
-        except requests.RequestException as exc:
-            raise AttemptFailed(call, failure=classify_requests_error(exc), detail=describe(exc)) from None
+        import requests
+        from urllib3.exceptions import HTTPError
+
+        session = self.session
+        if call.method == "POST":
+            session.close()  # a fresh connection: a stale pooled one would make the start uncertain
+        with Watchdog(budget) as watchdog:
+            try:
+                response = session.request(
+                    call.method,
+                    self.settings.base_url + call.path,
+                    json=body,
+                    timeout=budget,
+                    # Per request: a session-level verify loses to REQUESTS_CA_BUNDLE in requests.
+                    verify=self.settings.verify,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                try:
+                    content = decoded_body(_read_body(response), response.headers.get("Content-Encoding"))
+                finally:
+                    response.close()
+            except ReplyTooLarge as err:
+                raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=str(err)) from None
+            # Reading the body raw raises urllib3's and http.client's own errors, not requests'.
+            except (requests.RequestException, HTTPError, http.client.HTTPException, OSError) as exc:
+                failure = classify_requests_error(exc)
+                if watchdog.expired and failure is not Failure.CONNECT:
+                    raise AttemptFailed(
+                        call, failure=Failure.READ_TIMEOUT, detail=f"no complete reply within {budget:g} s"
+                    ) from None
+                raise AttemptFailed(call, failure=failure, detail=describe(exc)) from None
         return read_reply(call, response.status_code, content, response.headers, secret=self.settings.token)
 
     def close(self) -> None:
@@ -80,3 +133,18 @@ class SyncTransport:
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+def _read_body(response: requests.Response) -> bytes:
+    """Read the raw (still compressed) body, at most ``MAX_REPLY_BYTES``; ``ReplyTooLarge`` beyond."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+        raise ReplyTooLarge(f"a reply of {declared} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.raw.read(CHUNK_BYTES, decode_content=False):
+        size += len(chunk)
+        if size > MAX_REPLY_BYTES:
+            raise ReplyTooLarge(f"a reply of more than {MAX_REPLY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,59 @@
+"""The Run API's endpoints, as the calls the hook makes: paths, and what each call is about."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from airflow_provider_datalore.checks import check_run_id
+from airflow_provider_datalore.run import DataloreRun
+from airflow_provider_datalore.transport.calls import Call
+from airflow_provider_datalore.urls import notebook_url
+
+RUN_PATH = "/api/run/v1/notebook"
+STATUS_PATH = "/api/run/v1/{run_id}"
+INTERACTIVE_PATH = "/api/computation/v1/notebook"
+
+
+def start_call(base_url: str, notebook_id: str) -> Call:
+    """Return ``POST /api/run/v1/notebook`` for a checked notebook id."""
+    return _notebook_call(base_url, RUN_PATH, "start a run of", notebook_id)
+
+
+def interactive_call(base_url: str, notebook_id: str) -> Call:
+    """Return ``POST /api/computation/v1/notebook`` for a checked notebook id."""
+    return _notebook_call(base_url, INTERACTIVE_PATH, "run interactively", notebook_id)
+
+
+def status_call(run_id: object) -> Call:
+    """
+    Return ``GET /api/run/v1/{runId}``.
+
+    :raises ValueError: ``run_id`` is not a run id (nothing is sent).
+    """
+    checked = check_run_id(run_id)
+    return Call(
+        method="GET",
+        path=STATUS_PATH.format(run_id=quote(checked, safe="")),
+        action=f"read the status of run {checked}",
+        run_id=checked,
+    )
+
+
+def run_parser(call: Call, base_url: str) -> Any:
+    """Return the function that reads a status reply of ``call`` as a :class:`DataloreRun`."""
+
+    def parse(payload: Any) -> DataloreRun:
+        return DataloreRun.from_response(payload, base_url=base_url, run_id=call.run_id)
+
+    return parse
+
+
+def _notebook_call(base_url: str, path: str, verb: str, notebook_id: str) -> Call:
+    return Call(
+        method="POST",
+        path=path,
+        action=f"{verb} notebook {notebook_id}",
+        notebook_id=notebook_id,
+        notebook_url=notebook_url(base_url, notebook_id),
+    )
