@@ -8,6 +8,8 @@ from airflow_provider_datalore.clipping import show
 
 #: No interval or timeout is longer than this: a bigger number is a mistake (and overflows timers).
 MAX_SECONDS = 366 * 24 * 3600
+#: A Datalore run id is about 22 characters; anything much longer is not one.
+MAX_RUN_ID_LENGTH = 256
 
 
 def check_seconds(name: str, value: object) -> float:
@@ -29,9 +31,24 @@ def check_bool(name: str, value: object) -> bool:
 
 
 def check_run_id(run_id: object) -> str:
-    """Return a run id as the status endpoint takes it; ``ValueError`` for anything that is not one."""
-    if not isinstance(run_id, str) or not run_id.strip() or "/" in run_id:
+    """
+    Return a run id as the status endpoint takes it; ``ValueError`` for anything that is not one.
+
+    A run id is one path segment of printable characters: not ``.`` or ``..`` (a URL would collapse them
+    into another path), no white space or control characters (which could forge a log line), and at most
+    :data:`MAX_RUN_ID_LENGTH` characters.
+    """
+    text = run_id.strip() if isinstance(run_id, str) else ""
+    if (
+        not text
+        or len(text) > MAX_RUN_ID_LENGTH
+        or "/" in text
+        or text in (".", "..")
+        or not text.isprintable()
+        or any(char.isspace() for char in text)
+    ):
         raise ValueError(
-            f"run_id {show(run_id)} is not valid; expected the run id that starting a run returned"
+            f"run_id {show(run_id)} is not valid; expected the run id that starting a run returned (one "
+            f"path segment of at most {MAX_RUN_ID_LENGTH} printable characters, no spaces)"
         )
-    return run_id.strip()
+    return text

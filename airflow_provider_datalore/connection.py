@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The longest request timeout a connection may set: a day.
+MAX_TIMEOUT = 24 * 3600.0
+
 
 class Secret(str):
     """A string that never shows itself in a repr (so not in dataclass reprs, logs of objects or tracebacks)."""
@@ -47,11 +50,7 @@ class DataloreConnectionSettings:
             base_url = normalize_base_url(conn.host, conn.port)
         except ValueError as err:
             raise DataloreConfigError(f"Airflow connection {conn_id!r}: {err}") from None
-        if not conn.password:
-            raise DataloreConfigError(
-                f"Airflow connection {conn_id!r} has no Datalore API token: put the token (Datalore: "
-                "Account settings > API tokens) in the connection's password"
-            )
+        token = _token(conn_id, conn.password)
         if base_url.startswith("http://") and not is_loopback_url(base_url):
             log.warning(
                 "Airflow connection %r uses plain http (%s): the API token travels unencrypted. "
@@ -62,10 +61,40 @@ class DataloreConnectionSettings:
         return cls(
             conn_id=conn_id,
             base_url=base_url,
-            token=Secret(conn.password),
+            token=Secret(token),
             timeout=_timeout(conn_id, _extra(extras, "timeout")),
             verify=_verify(conn_id, extras),
         )
+
+
+def _token(conn_id: str, password: str | None) -> str:
+    """
+    Return the API token: the password without surrounding white space (a pasted newline, say).
+
+    A token is printable ASCII. Any other character would make the HTTP client raise an error that
+    quotes the header, token included, so it is refused here, by position, without showing it.
+    """
+    token = (password or "").strip()
+    if not token:
+        raise DataloreConfigError(
+            f"Airflow connection {conn_id!r} has no Datalore API token: put the token (Datalore: "
+            "Account settings > API tokens) in the connection's password"
+        )
+    for position, char in enumerate(token, start=1):
+        if not "!" <= char <= "~":
+            kind = (
+                "a space"
+                if char == " "
+                else "a control character"
+                if char.isascii()
+                else "a non-ASCII character"
+            )
+            raise DataloreConfigError(
+                f"Airflow connection {conn_id!r} has an API token with {kind} at position {position} of "
+                f"{len(token)}; a Datalore API token is printable ASCII with no spaces: copy it again "
+                "(Datalore: Account settings > API tokens) into the connection's password"
+            )
+    return token
 
 
 def _extra(extras: dict[str, Any], name: str) -> Any:
@@ -76,16 +105,17 @@ def _extra(extras: dict[str, Any], name: str) -> Any:
 
 
 def _timeout(conn_id: str, value: Any) -> float:
+    """Return the seconds one request may take in all (``inf`` or ``1e308`` would overflow the timers)."""
     if value is None:
         return DEFAULT_TIMEOUT
     try:
         timeout = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         timeout = -1.0
-    if isinstance(value, bool) or not timeout > 0:
+    if isinstance(value, bool) or not 0 < timeout <= MAX_TIMEOUT:
         raise DataloreConfigError(
             f"Airflow connection {conn_id!r} has timeout {show(value)} in its extras; expected a number of "
-            "seconds > 0"
+            f"seconds > 0 and at most {MAX_TIMEOUT:g}"
         )
     return timeout
 

@@ -6,7 +6,7 @@ the user can do about it. None of them ever carries the API token.
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 
 class DataloreError(AirflowException):
@@ -60,8 +60,17 @@ class DataloreRequestError(DataloreApiError):
     """
 
 
-class DataloreRunMayHaveStartedError(DataloreApiError):
-    """Starting a run failed in a way that leaves open whether Datalore started it; never retried."""
+class DataloreRunMayHaveStartedError(DataloreApiError, AirflowFailException):
+    """
+    Starting a run failed in a way that leaves open whether Datalore started it.
+
+    Nothing tries again: not the hook, and not Airflow, since this is an ``AirflowFailException`` (the
+    task fails without using its retries), because another try could start a second run.
+    ``DataloreRunNotebookOperator(retry_uncertain_start=True)`` lets Airflow retry the task.
+    """
+
+    #: The message without what it says about retries.
+    what_happened: str = ""
 
 
 class DataloreResponseError(DataloreError):

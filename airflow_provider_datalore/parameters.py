@@ -8,8 +8,12 @@ import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
+from airflow_provider_datalore.clipping import show
+
 log = logging.getLogger(__name__)
 
+#: Digits of a number parameter at most (Python turns no longer integer into text by default).
+MAX_NUMBER_DIGITS = 4300
 PARAMETER_VALUE_TYPES = "str, int, float, bool, date, datetime or Decimal"
 UPDATE_REPORT_CHOICES = {True: "on success", False: "never", "on success": "on success", "never": "never"}
 
@@ -32,7 +36,7 @@ def normalize_parameters(parameters: object) -> list[dict[str, str]] | None:
         pairs = [_pair_from_item(index, item) for index, item in enumerate(parameters)]
     else:
         raise ValueError(
-            f"parameters {parameters!r} is a {type(parameters).__name__}; expected a dict "
+            f"parameters {show(parameters)} is a {type(parameters).__name__}; expected a dict "
             "{name: value} or a list of {'name': ..., 'value': ...}"
         )
     result: list[dict[str, str]] = []
@@ -40,11 +44,11 @@ def normalize_parameters(parameters: object) -> list[dict[str, str]] | None:
     for name, value in pairs:
         if not isinstance(name, str) or not name.strip():
             raise ValueError(
-                f"parameter name {name!r} is not a non-empty string; expected the Variable "
+                f"parameter name {show(name)} is not a non-empty string; expected the Variable "
                 "name of an interactive control in the notebook"
             )
         if name in seen:
-            raise ValueError(f"parameter {name!r} is given more than once; expected each name once")
+            raise ValueError(f"parameter {show(name)} is given more than once; expected each name once")
         seen.add(name)
         if value is None:
             log.info("Parameter %r is None: it is left out, so the notebook keeps its own value.", name)
@@ -60,19 +64,28 @@ def format_parameter_value(name: str, value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, int):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # more digits than Python turns into text (sys.get_int_max_str_digits)
+            raise ValueError(
+                f"parameter {show(name)} has an integer value of about {value.bit_length() * 0.30103:.0f} "
+                f"digits; expected at most {MAX_NUMBER_DIGITS} digits"
+            ) from None
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"parameter {name!r} has value {value!r}; expected a finite number")
+            raise ValueError(f"parameter {show(name)} has value {show(value)}; expected a finite number")
         return repr(value)
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"parameter {name!r} has value {value!r}; expected a finite number")
+        if not value.is_finite() or abs(value.adjusted()) > MAX_NUMBER_DIGITS:
+            raise ValueError(
+                f"parameter {show(name)} has value {show(value)}; expected a finite number of at most "
+                f"{MAX_NUMBER_DIGITS} digits"
+            )
         return format(value, "f")
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     raise ValueError(
-        f"parameter {name!r} has value {value!r} of type {type(value).__name__}; expected "
+        f"parameter {show(name)} has value {show(value)} of type {type(value).__name__}; expected "
         f"{PARAMETER_VALUE_TYPES} (nested lists and dicts are not supported by Datalore's controls)"
     )
 
@@ -90,7 +103,7 @@ def normalize_update_report(value: object) -> str | None:
     if isinstance(value, (bool, str)) and value in UPDATE_REPORT_CHOICES:
         return UPDATE_REPORT_CHOICES[value]
     raise ValueError(
-        f"update_report {value!r} is not valid; expected True or 'on success' (update the published "
+        f"update_report {show(value)} is not valid; expected True or 'on success' (update the published "
         "report when the run succeeds), False or 'never', or None (the server's default)"
     )
 
@@ -100,7 +113,7 @@ def normalize_direct_file_storage_write(value: object) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     raise ValueError(
-        f"direct_file_storage_write {value!r} is not valid; expected True (save run data to the "
+        f"direct_file_storage_write {show(value)} is not valid; expected True (save run data to the "
         "notebook's files), False (isolated run artifacts), or None (the server's default)"
     )
 
@@ -108,6 +121,6 @@ def normalize_direct_file_storage_write(value: object) -> bool | None:
 def _pair_from_item(index: int, item: object) -> tuple[object, object]:
     if not isinstance(item, Mapping) or set(item) != {"name", "value"}:
         raise ValueError(
-            f"parameters[{index}] is {item!r}; expected a dict with exactly the keys 'name' and 'value'"
+            f"parameters[{index}] is {show(item)}; expected a dict with exactly the keys 'name' and 'value'"
         )
     return item["name"], item["value"]

@@ -7,11 +7,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_datalore.clipping import show
+from airflow_provider_datalore.checks import MAX_RUN_ID_LENGTH, check_run_id
+from airflow_provider_datalore.clipping import clip, show
 from airflow_provider_datalore.exceptions import DataloreResponseError
-from airflow_provider_datalore.urls import absolute_url, notebook_url
+from airflow_provider_datalore.urls import absolute_url, is_notebook_id, notebook_url
 
 log = logging.getLogger(__name__)
+
+#: Characters of an artifact's name or path at most: longer is not a file a notebook run wrote.
+MAX_ARTIFACT_TEXT = 2048
 
 KNOWN_FIELDS = frozenset(
     {
@@ -106,7 +110,7 @@ class DataloreRun:
 
         :param payload: The decoded JSON body.
         :param base_url: The connection's base URL, to make artifact and notebook URLs absolute.
-        :param run_id: The run id that was asked for, used when the body names none.
+        :param run_id: The run id that was asked for; the body's ``runId`` is used only without one.
         :raises DataloreResponseError: The body is not a JSON object describing a run.
         """
         where = f"for run {run_id}" if run_id else "from Datalore"
@@ -124,16 +128,14 @@ class DataloreRun:
             log.debug(
                 "Datalore's status response %s has fields this provider does not know: %s", where, unknown
             )
-        response_run_id = payload.get("runId")
-        if response_run_id is None and run_id is None:
-            raise DataloreResponseError(f"Datalore's status response {where} names no runId: {show(payload)}")
-        notebook_id = _notebook_id(payload.get("userId"), payload.get("notebookId"))
+        notebook_id = _notebook_id(payload.get("userId"), payload.get("notebookId"), where)
         status = payload.get("status")
         return cls(
-            run_id=str(response_run_id if response_run_id is not None else run_id),
+            run_id=run_id if run_id is not None else reply_run_id(payload, f"status response {where}"),
             notebook_id=notebook_id,
             notebook_url=notebook_url(base_url, notebook_id) if notebook_id else None,
-            status=None if status is None else str(status),
+            # Only its presence matters; the text is shown, so a megabyte of it is clipped.
+            status=None if status is None else clip(status) if isinstance(status, str) else show(status),
             success=_optional_bool(payload.get("success"), "success", where),
             start_time=_parse_time(payload.get("startTime"), "startTime", where),
             end_time=_parse_time(payload.get("endTime"), "endTime", where),
@@ -190,12 +192,39 @@ class DataloreRun:
         )
 
 
-def _notebook_id(user_id: object, notebook_id: object) -> str | None:
+def reply_run_id(payload: object, where: str) -> str:
+    """
+    Return the ``runId`` a reply names, checked like a run id from a user.
+
+    :param where: The reply, for the message, e.g. ``"reply to POST /api/run/v1/notebook"``.
+    :raises DataloreResponseError: No ``runId``, or one that is not a run id (too long, ``..``, a newline).
+    """
+    value = payload.get("runId") if isinstance(payload, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if value is None:
+        raise DataloreResponseError(f"Datalore's {where} names no runId: {show(payload)}")
+    try:
+        return check_run_id(value)
+    except ValueError:
+        raise DataloreResponseError(
+            f"Datalore's {where} has runId {show(value)}; expected a run id (one path segment of at most "
+            f"{MAX_RUN_ID_LENGTH} printable characters): {show(payload)}"
+        ) from None
+
+
+def _notebook_id(user_id: object, notebook_id: object, where: str) -> str | None:
+    """Return ``owner/notebook`` from the reply, or None when it names none that is valid."""
     if not isinstance(notebook_id, str) or not notebook_id:
         return None
-    if "/" in notebook_id or not isinstance(user_id, str) or not user_id:
+    if "/" not in notebook_id and isinstance(user_id, str) and user_id:
+        notebook_id = f"{user_id}/{notebook_id}"
+    if is_notebook_id(notebook_id):
         return notebook_id
-    return f"{user_id}/{notebook_id}"
+    log.debug(
+        "Ignoring notebook %s in Datalore's status response %s: not a notebook id.", show(notebook_id), where
+    )
+    return None
 
 
 def _optional_bool(value: object, name: str, where: str) -> bool | None:
@@ -203,12 +232,14 @@ def _optional_bool(value: object, name: str, where: str) -> bool | None:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    log.warning("Ignoring %s=%r in Datalore's status response %s: not a boolean.", name, value, where)
+    log.warning("Ignoring %s=%s in Datalore's status response %s: not a boolean.", name, show(value), where)
     return None
 
 
 def _optional_str(value: object) -> str | None:
-    return None if value is None else str(value)
+    if value is None:
+        return None
+    return clip(value) if isinstance(value, str) else show(value)
 
 
 def _parse_time(value: object, name: str, where: str) -> datetime.datetime | None:
@@ -226,7 +257,7 @@ def _parse_time(value: object, name: str, where: str) -> datetime.datetime | Non
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
         raise TypeError
     except (TypeError, ValueError, OverflowError, OSError):
-        log.warning("Ignoring %s=%r in Datalore's status response %s: not a time.", name, value, where)
+        log.warning("Ignoring %s=%s in Datalore's status response %s: not a time.", name, show(value), where)
         return None
 
 
@@ -239,14 +270,19 @@ def _parse_artifacts(value: object, base_url: str, where: str) -> tuple[Datalore
         )
     artifacts = []
     for item in value:
-        if not isinstance(item, dict) or not isinstance(item.get("path", ""), str):
+        name = item.get("name") if isinstance(item, dict) else None
+        path = item.get("path", "") if isinstance(item, dict) else None
+        if (
+            not isinstance(path, str)
+            or not isinstance(name, (str, type(None)))
+            or max(len(path), len(name or "")) > MAX_ARTIFACT_TEXT
+        ):
             raise DataloreResponseError(
                 f"Datalore's status response {where} has artifact {show(item)}; expected "
-                '{"name": ..., "path": ...}'
+                f'{{"name": ..., "path": ...}}, strings of at most {MAX_ARTIFACT_TEXT} characters'
             )
-        path = item.get("path") or ""
-        name = item.get("name")
-        name = str(name) if name is not None else path.rsplit("/", 1)[-1]
+        path = path or ""
+        name = name if name is not None else path.rsplit("/", 1)[-1]
         artifacts.append(
             DataloreArtifact(name=name, path=path, url=absolute_url(base_url, path) if path else "")
         )

@@ -6,6 +6,8 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from airflow_provider_datalore.clipping import show
+
 DEFAULT_BASE_URL = "https://datalore.jetbrains.com"
 
 NOTEBOOK_ID_FORMS = (
@@ -14,6 +16,7 @@ NOTEBOOK_ID_FORMS = (
 )
 
 _ID_PART = r"[A-Za-z0-9_.~-]+"
+_DOT_SEGMENTS = frozenset({".", ".."})
 _NOTEBOOK_ID_RE = re.compile(rf"^({_ID_PART})/({_ID_PART})$")
 _NOTEBOOK_PATH_RE = re.compile(
     rf"^(?P<prefix>.*?)/notebook/(?P<owner>{_ID_PART})/(?P<notebook>{_ID_PART})/?$"
@@ -39,26 +42,28 @@ def normalize_base_url(host: str | None, port: int | None = None) -> str:
         parts = urlsplit(candidate)
     except ValueError:
         raise ValueError(
-            f"Datalore host {raw!r} is not a URL; expected e.g. 'https://datalore.example.com'"
+            f"Datalore host {show(raw)} is not a URL; expected e.g. 'https://datalore.example.com'"
         ) from None
     if parts.scheme.lower() not in ("http", "https"):
         raise ValueError(
-            f"Datalore host {raw!r} has scheme {parts.scheme!r}; expected an http:// or https:// URL "
+            f"Datalore host {show(raw)} has scheme {show(parts.scheme)}; expected an http:// or https:// URL "
             "such as 'https://datalore.example.com'"
         )
     try:
         parsed_port = parts.port
     except ValueError:
         raise ValueError(
-            f"Datalore host {raw!r} has an invalid port; expected e.g. 'datalore.example.com:8443'"
+            f"Datalore host {show(raw)} has an invalid port; expected e.g. 'datalore.example.com:8443'"
         ) from None
     if not parts.hostname or parts.username or parts.password:
         raise ValueError(
-            f"Datalore host {raw!r} is not a server URL; expected e.g. 'https://datalore.example.com' "
+            f"Datalore host {show(raw)} is not a server URL; expected e.g. 'https://datalore.example.com' "
             "(put the API token in the connection's password, not in the URL)"
         )
     if parts.query or parts.fragment:
-        raise ValueError(f"Datalore host {raw!r} carries a query or fragment; expected a plain server URL")
+        raise ValueError(
+            f"Datalore host {show(raw)} carries a query or fragment; expected a plain server URL"
+        )
     netloc = parts.netloc.lower()
     if parsed_port is None and port is not None:
         netloc = f"{netloc}:{port}"
@@ -92,37 +97,56 @@ def normalize_notebook_id(value: object, *, base_url: str) -> str:
     """
     if not isinstance(value, str):
         raise ValueError(
-            f"notebook_id {value!r} is a {type(value).__name__}; expected a string, {NOTEBOOK_ID_FORMS}"
+            f"notebook_id {show(value)} is a {type(value).__name__}; expected a string, {NOTEBOOK_ID_FORMS}"
         )
     text = value.strip()
     if match := _NOTEBOOK_ID_RE.match(text):
-        return f"{match.group(1)}/{match.group(2)}"
+        return _checked_id(value, match.group(1), match.group(2))
     if "://" not in text:
-        raise ValueError(f"notebook_id {value!r} is not a Datalore notebook id; expected {NOTEBOOK_ID_FORMS}")
+        raise ValueError(
+            f"notebook_id {show(value)} is not a Datalore notebook id; expected {NOTEBOOK_ID_FORMS}"
+        )
     try:
         parts = urlsplit(text)
     except ValueError:
-        raise ValueError(f"notebook_id {value!r} is not a valid URL; expected {NOTEBOOK_ID_FORMS}") from None
+        raise ValueError(
+            f"notebook_id {show(value)} is not a valid URL; expected {NOTEBOOK_ID_FORMS}"
+        ) from None
     path_match = _NOTEBOOK_PATH_RE.match(parts.path)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or not path_match:
         hint = ""
         if re.match(rf"^/notebook/{_ID_PART}/?$", parts.path):
             hint = " (a link with a single id, like a published report's, is not a notebook id)"
         raise ValueError(
-            f"notebook_id {value!r} is not a Datalore notebook URL{hint}; expected {NOTEBOOK_ID_FORMS}"
+            f"notebook_id {show(value)} is not a Datalore notebook URL{hint}; expected {NOTEBOOK_ID_FORMS}"
         )
     base = urlsplit(base_url)
     if (parts.hostname, _port_of(parts)) != (base.hostname, _port_of(base)):
         raise ValueError(
-            f"notebook_id {value!r} points at host {parts.netloc!r}, but the Datalore connection's host is "
-            f"{base.netloc!r}; expected a notebook on {base.netloc!r} (or use a connection for {parts.netloc!r})"
+            f"notebook_id {show(value)} points at host {show(parts.netloc)}, but the Datalore connection's host is "
+            f"{base.netloc!r}; expected a notebook on {base.netloc!r} (or use a connection for {show(parts.netloc)})"
         )
     if path_match.group("prefix").rstrip("/") != base.path.rstrip("/"):
         raise ValueError(
-            f"notebook_id {value!r} has path prefix {path_match.group('prefix')!r}, but the Datalore "
+            f"notebook_id {show(value)} has path prefix {show(path_match.group('prefix'))}, but the Datalore "
             f"connection's base URL is {base_url!r}; expected a URL under {base_url}/notebook/"
         )
-    return f"{path_match.group('owner')}/{path_match.group('notebook')}"
+    return _checked_id(value, path_match.group("owner"), path_match.group("notebook"))
+
+
+def is_notebook_id(value: object) -> bool:
+    """Return whether ``value`` is a Run API notebook id ``"owner/notebook"`` (for ids from a reply)."""
+    match = _NOTEBOOK_ID_RE.match(value) if isinstance(value, str) else None
+    return match is not None and not {match.group(1), match.group(2)} & _DOT_SEGMENTS
+
+
+def _checked_id(value: str, owner: str, notebook: str) -> str:
+    """Return ``owner/notebook``, refusing "." and "..", which would make a URL that means another path."""
+    if {owner, notebook} & _DOT_SEGMENTS:
+        raise ValueError(
+            f"notebook_id {show(value)} has a part that is only dots; expected {NOTEBOOK_ID_FORMS}"
+        )
+    return f"{owner}/{notebook}"
 
 
 def notebook_url(base_url: str, notebook_id: str) -> str:

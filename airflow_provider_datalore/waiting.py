@@ -7,6 +7,7 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_datalore.clipping import show
 from airflow_provider_datalore.events import RunEvent, RunEventStatus
 from airflow_provider_datalore.exceptions import (
     DataloreError,
@@ -74,7 +75,7 @@ class DataloreRunWaitMixin:
             self.log.info(
                 "%s. Artifacts: %s",
                 event.message,
-                [artifact.url or artifact.name for artifact in run.artifacts],
+                show([artifact.url or artifact.name for artifact in run.artifacts], 2000),
             )
             return run.to_dict()
         if event.status is RunEventStatus.FAILED:

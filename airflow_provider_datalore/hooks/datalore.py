@@ -5,12 +5,10 @@ from __future__ import annotations
 import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_datalore.checks import check_run_id, check_seconds
-from airflow_provider_datalore.clipping import show
+from airflow_provider_datalore.checks import check_seconds
 from airflow_provider_datalore.connection import DataloreConnectionSettings
 from airflow_provider_datalore.connection_form import (
     CONN_TYPE,
@@ -26,18 +24,21 @@ from airflow_provider_datalore.exceptions import (
     DataloreRunTimeoutError,
 )
 from airflow_provider_datalore.retry import RetryPolicy
-from airflow_provider_datalore.run import DataloreRun
+from airflow_provider_datalore.run import DataloreRun, reply_run_id
 from airflow_provider_datalore.run_request import DataloreRunRequest
-from airflow_provider_datalore.transport.calls import Call
+from airflow_provider_datalore.transport.endpoints import (
+    interactive_call,
+    run_parser,
+    start_call,
+    status_call,
+)
+from airflow_provider_datalore.transport.failures import may_have_started
 from airflow_provider_datalore.transport.sync import SyncTransport
 from airflow_provider_datalore.urls import normalize_notebook_id, notebook_url
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.transport.aio import AsyncTransport
 
-RUN_PATH = "/api/run/v1/notebook"
-STATUS_PATH = "/api/run/v1/{run_id}"
-INTERACTIVE_PATH = "/api/computation/v1/notebook"
 #: A run id no run has: reading it proves the token without starting anything.
 PROBE_RUN_ID = "airflow-connection-test"
 
@@ -154,17 +155,15 @@ class DataloreHook(BaseHook):
         :param request: From :meth:`build_run_request`.
         """
         notebook = request.notebook_id
-        call = self._notebook_call("POST", RUN_PATH, "start a run of", notebook)
+        call = start_call(self.base_url, notebook)
         self.log.info("Starting a Datalore run of notebook %s (%s).", notebook, call.notebook_url)
         payload = self._transport.request(call, request.to_json())
-        run_id = payload.get("runId") if isinstance(payload, dict) else None
-        if not isinstance(run_id, (str, int)) or isinstance(run_id, bool) or run_id == "":
-            raise DataloreResponseError(
-                f"Datalore answered {call.where} for notebook {notebook} without a runId: "
-                f"{show(payload)}. A run may have started: check {call.notebook_url}."
-            )
+        try:
+            run_id = reply_run_id(payload, f"reply to {call.where}")
+        except DataloreResponseError as err:
+            raise may_have_started(call, f"Datalore accepted it, but {err}") from None
         self.log.info("Datalore run %s of notebook %s started.", run_id, notebook)
-        return str(run_id)
+        return run_id
 
     def run_notebook(
         self,
@@ -191,25 +190,36 @@ class DataloreHook(BaseHook):
             self.build_run_request(notebook_id, parameters, update_report, direct_file_storage_write)
         )
 
-    def get_run(self, run_id: str) -> DataloreRun:
-        """Return the run's current state (retried on transient failures)."""
-        call = self._run_call(run_id)
-        return self._transport.request(call, parse=self._run_parser(call, self.base_url))
+    def get_run(self, run_id: str, *, timeout: float | None = None) -> DataloreRun:
+        """
+        Return the run's current state (retried on transient failures).
 
-    async def a_get_run(self, run_id: str) -> DataloreRun:
+        :param run_id: The run id :meth:`run_notebook` returned.
+        :param timeout: Seconds the read may take in all, retries included; None: as many attempts as
+            the retry policy allows, each bounded by the connection's timeout.
+        """
+        call = status_call(run_id)
+        return self._transport.request(
+            call, parse=run_parser(call, self.base_url), deadline=_deadline(timeout)
+        )
+
+    async def a_get_run(self, run_id: str, *, timeout: float | None = None) -> DataloreRun:
         """
         Return the run's current state without blocking the event loop.
 
         Inside ``async with hook:`` the read reuses the event loop's connections to the server.
 
         :param run_id: The run id :meth:`run_notebook` returned.
+        :param timeout: Seconds the read may take in all, retries included.
         """
         if self._async_transport is None:
             async with self:
-                return await self.a_get_run(run_id)
-        call = self._run_call(run_id)
+                return await self.a_get_run(run_id, timeout=timeout)
+        call = status_call(run_id)
         return await self._async_transport.request(
-            call, parse=self._run_parser(call, self._async_transport.settings.base_url)
+            call,
+            parse=run_parser(call, self._async_transport.settings.base_url),
+            deadline=_deadline(timeout),
         )
 
     async def __aenter__(self) -> DataloreHook:
@@ -240,14 +250,15 @@ class DataloreHook(BaseHook):
         :param poll_interval: Seconds between polls (> 0).
         :param timeout: Seconds to wait at most (> 0), or None to wait for ever.
         :raises DataloreRunTimeoutError: The run is still in progress after ``timeout``; it goes on in
-            Datalore (the Run API cannot stop a run).
+            Datalore (the Run API cannot stop a run). No read goes on past ``timeout`` (the last may take
+            half a second more, to look at the run once more).
         """
         poll_interval = check_seconds("poll_interval", poll_interval)
         if timeout is not None:
             timeout = check_seconds("timeout", timeout)
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = _deadline(timeout)
         while True:
-            run = self.get_run(run_id)
+            run = self.get_run(run_id, timeout=None if deadline is None else deadline - time.monotonic())
             if run.is_finished:
                 self.log.info("%s.", run.describe())
                 return run
@@ -269,7 +280,7 @@ class DataloreHook(BaseHook):
         :param notebook_id: ``"owner/notebook"`` or the notebook's URL.
         """
         notebook = normalize_notebook_id(notebook_id, base_url=self.base_url)
-        call = self._notebook_call("POST", INTERACTIVE_PATH, "run interactively", notebook)
+        call = interactive_call(self.base_url, notebook)
         self.log.info("Running Datalore notebook %s interactively (%s).", notebook, call.notebook_url)
         self._transport.request(call, {"notebookId": notebook})
 
@@ -284,7 +295,7 @@ class DataloreHook(BaseHook):
         """
         try:
             settings = self.settings
-            call = self._run_call(PROBE_RUN_ID)
+            call = status_call(PROBE_RUN_ID)
             SyncTransport(settings, RetryPolicy(max_attempts=1)).request(call)
         except DataloreAuthenticationError as err:
             # Airflow tests an unsaved form under a random connection id: do not name it.
@@ -317,30 +328,7 @@ class DataloreHook(BaseHook):
         """Return the extra connection fields (Airflow 2.11 to 3.1)."""
         return legacy_form_widgets()
 
-    # -- calls -------------------------------------------------------------------------------------
 
-    def _notebook_call(self, method: str, path: str, verb: str, notebook: str) -> Call:
-        return Call(
-            method=method,
-            path=path,
-            action=f"{verb} notebook {notebook}",
-            notebook_id=notebook,
-            notebook_url=notebook_url(self.base_url, notebook),
-        )
-
-    @staticmethod
-    def _run_call(run_id: str) -> Call:
-        run_id = check_run_id(run_id)
-        return Call(
-            method="GET",
-            path=STATUS_PATH.format(run_id=quote(run_id, safe="")),
-            action=f"read the status of run {run_id}",
-            run_id=run_id,
-        )
-
-    @staticmethod
-    def _run_parser(call: Call, base_url: str) -> Any:
-        def parse(payload: Any) -> DataloreRun:
-            return DataloreRun.from_response(payload, base_url=base_url, run_id=call.run_id)
-
-        return parse
+def _deadline(timeout: float | None) -> float | None:
+    """Return the ``time.monotonic()`` at which ``timeout`` seconds from now end."""
+    return None if timeout is None else time.monotonic() + timeout

@@ -10,8 +10,14 @@ from airflow.providers.common.compat.sdk import BaseOperator, ResumableJobMixin,
 from airflow_provider_datalore.checks import check_bool, check_seconds
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
 from airflow_provider_datalore.events import RunEvent
+from airflow_provider_datalore.exceptions import (
+    DataloreError,
+    DataloreRequestError,
+    DataloreRunMayHaveStartedError,
+)
 from airflow_provider_datalore.hooks.datalore import DataloreHook
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
+from airflow_provider_datalore.start_record import StartRecord
 from airflow_provider_datalore.waiting import DataloreRunWaitMixin
 
 if TYPE_CHECKING:
@@ -30,9 +36,14 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
     run fails the task. A timeout fails the task but not the run: the Run API cannot stop a run, so it goes
     on in Datalore.
 
+    A start that may have started a run (a 5xx, a timeout or a lost connection after the request went
+    out) fails the task without Airflow's retries, on every Airflow version: a retry would start a second
+    run. ``retry_uncertain_start=True`` lets Airflow retry it.
+
     On Airflow >= 3.3 a retried try does not start a duplicate: the run id is kept in the task state store,
     and the new try re-attaches to a run still in progress, returns a run that already succeeded, and
-    starts a new run only after a failed one. Below 3.3 every try starts a new run.
+    starts a new run only after a failed one. A start is recorded there before it is sent, so a try after
+    a worker that died mid-start does not start another run either. Below 3.3 every try starts a new run.
 
     :param notebook_id: ``"owner/notebook"`` or the notebook's URL. (templated)
     :param parameters: Values for the notebook's interactive controls, ``{variable: value}`` or
@@ -47,6 +58,9 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
     :param poll_interval: Seconds between status checks.
     :param timeout: How long to wait for the run: a ``timedelta`` or seconds (default 24 hours).
     :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
+    :param retry_uncertain_start: Let Airflow retry the task after a start whose outcome is unknown,
+        accepting that the retry may start a second run (default False: the task fails, and says where
+        to check).
     """
 
     template_fields: Sequence[str] = ("notebook_id", "parameters", "update_report")
@@ -68,9 +82,11 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         poll_interval: float = 10,
         timeout: datetime.timedelta | float = datetime.timedelta(hours=24),
         datalore_conn_id: str = DEFAULT_CONN_ID,
+        retry_uncertain_start: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.retry_uncertain_start = retry_uncertain_start
         self.notebook_id = notebook_id
         self.parameters = parameters
         self.update_report = update_report
@@ -87,6 +103,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         self._poll_seconds = check_seconds("poll_interval", self.poll_interval)
         self._timeout_seconds = check_seconds("timeout", self.timeout)
         check_bool("wait_for_termination", self.wait_for_termination)
+        check_bool("retry_uncertain_start", self.retry_uncertain_start)
         self._request = self.hook.build_run_request(
             self.notebook_id, self.parameters, self.update_report, self.direct_file_storage_write
         )
@@ -100,7 +117,28 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
 
     def submit_job(self, context: Context) -> str:
         """Start the run; push ``run_id`` and ``notebook_url`` to XCom before any waiting."""
-        run_id = self.hook.start_run(self._request)
+        record = StartRecord(
+            context.get("task_state_store"),
+            self._request.notebook_id,
+            self._notebook_url,
+            getattr(context["ti"], "try_number", None),
+        )
+        try:
+            record.before_start(allow_retry=self.retry_uncertain_start)
+            run_id = self.hook.start_run(self._request)
+        except DataloreRunMayHaveStartedError as err:
+            record.reported()
+            if self.retry_uncertain_start:
+                raise DataloreRequestError(
+                    f"{err.what_happened} retry_uncertain_start=True lets Airflow retry the task, and a "
+                    f"retry starts another run: check {self._notebook_url}."
+                ) from None
+            raise
+        except (DataloreError, ValueError):
+            record.not_started()  # refused, or never sent: every other DataloreError says so
+            raise
+        # Anything else (the task's execution_timeout, a SIGTERM) leaves the record for the next try.
+        record.started(self.external_id_key, run_id)
         self._remember_run(context, run_id)
         return run_id
 
@@ -126,7 +164,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         run_id = str(external_id)
         self._remember_run(context, run_id)
         if self.deferrable:
-            run = self.hook.get_run(run_id)
+            run = self.hook.get_run(run_id, timeout=self._timeout_seconds)
             if not run.is_finished:
                 self.log.info("%s; waiting in the triggerer.", run.describe())
                 self.defer_until_finished(run_id, self._poll_seconds, self._timeout_seconds)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_datalore.clipping import clip
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
 from airflow_provider_datalore.events import RunEvent, RunEventStatus
 
@@ -68,7 +69,9 @@ class DataloreRunStatusTrigger(BaseTrigger):
         try:
             async with DataloreHook(datalore_conn_id=self.datalore_conn_id) as hook:
                 while True:
-                    run = await hook.a_get_run(self.run_id)
+                    remaining = None if self.end_time is None else self.end_time - time.time()
+                    # No poll outlives the deadline, however slowly the server answers.
+                    run = await hook.a_get_run(self.run_id, timeout=remaining)
                     if run.is_finished:
                         return RunEvent.finished(run)
                     remaining = None if self.end_time is None else self.end_time - time.time()
@@ -79,9 +82,17 @@ class DataloreRunStatusTrigger(BaseTrigger):
                         self.poll_interval if remaining is None else min(self.poll_interval, remaining)
                     )
         except (DataloreError, ValueError) as err:
-            return RunEvent(
-                RunEventStatus.ERROR, self.run_id, f"Stopped waiting for Datalore run {self.run_id}: {err}"
-            )
+            return self._error(str(err))
+        except Exception as err:  # a trigger that raises leaves the task without an event: always yield one
+            self.log.exception("Unexpected error while waiting for Datalore run %s.", self.run_id)
+            return self._error(f"unexpected {type(err).__name__}: {clip(str(err))}")
+
+    def _error(self, reason: str) -> RunEvent:
+        return RunEvent(
+            RunEventStatus.ERROR,
+            self.run_id,
+            f"Stopped waiting for Datalore run {clip(str(self.run_id))}: {reason}",
+        )
 
     async def on_kill(self) -> None:
         """Say that the run goes on: the Run API cannot stop a run (Airflow >= 3.3 calls this)."""

@@ -187,10 +187,25 @@ def test_a_post_that_may_have_started_a_run_is_never_retried(hook, requests_mock
     assert sleeps == []
 
 
-def test_post_without_run_id_says_a_run_may_have_started(hook, requests_mock):
-    requests_mock.post(RUN_URL, json={"id": "x"})
-    with pytest.raises(DataloreResponseError, match="without a runId.*A run may have started"):
+@pytest.mark.parametrize(
+    ("reply", "shown"),
+    [
+        ({"id": "x"}, "names no runId"),
+        ({"runId": ".."}, "has runId '..'; expected a run id"),
+        ({"runId": "r1\nINFO - forged line"}, "has runId 'r1\\nINFO - forged line'"),
+        ({"runId": {"deep": "x" * 100_000}}, "more characters)"),
+    ],
+)
+def test_post_without_a_usable_run_id_says_a_run_may_have_started(hook, requests_mock, reply, shown):
+    """Datalore accepted the start but named no run id that can be used: Airflow must not try again."""
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    requests_mock.post(RUN_URL, json=reply)
+    with pytest.raises(DataloreRunMayHaveStartedError, match="may be running now") as err:
         hook.run_notebook("alice/sales")
+    assert isinstance(err.value, AirflowFailException)
+    assert shown in str(err.value)
+    assert len(str(err.value)) < 1200
     assert requests_mock.call_count == 1
 
 
