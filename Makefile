@@ -49,9 +49,10 @@ test: lint test-airflow3 test-airflow2 test-system
 test-system: $(VENV)/.installed
 	DATALORE_SYSTEM_TESTS=1 $(VENV)/bin/python -m pytest tests/system -m system
 
-# README screenshots from the real UI, with Debian's chromium (not part of `make test`).
+# README screenshots from the real UI with Debian's chromium: tests/system/test_screenshots.py rewrites
+# docs/images on the system suite's deployment (skipped by `make test`, which does not set DATALORE_SCREENSHOTS).
 screenshots: $(VENV)/.installed
-	$(VENV)/bin/python scripts/system/screenshots.py
+	DATALORE_SYSTEM_TESTS=1 DATALORE_SCREENSHOTS=1 $(VENV)/bin/python -m pytest tests/system -m screenshots
 
 emulator: $(VENV)/.installed
 	$(VENV)/bin/python -m airflow_provider_datalore.emulator --port 8765

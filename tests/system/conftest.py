@@ -2,7 +2,9 @@
 The system suite: a real Airflow 3 deployment (see ``deployment.py``), shared by every system test.
 
 Nothing here runs unless ``DATALORE_SYSTEM_TESTS=1`` (``make test-system`` sets it): a plain
-``pytest`` skips the whole folder, so it never starts servers by accident.
+``pytest`` skips the whole folder, so it never starts servers by accident. The tests marked
+``screenshots`` (``test_screenshots.py``) also need ``DATALORE_SCREENSHOTS=1`` (``make screenshots``
+sets both): they install chromium and rewrite the README's images, which no test run should do.
 """
 
 from __future__ import annotations
@@ -38,16 +40,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "system: runs against a real Airflow deployment (DATALORE_SYSTEM_TESTS=1)"
     )
+    config.addinivalue_line(
+        "markers", "screenshots: rewrites docs/images from the real UI with chromium (DATALORE_SCREENSHOTS=1)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    reason = _skip_reason()
-    if reason is None:
-        return
-    skip = pytest.mark.skip(reason=reason)
+    system_reason = _skip_reason()
+    screenshots_reason = (
+        None
+        if os.environ.get("DATALORE_SCREENSHOTS") == "1"
+        else "screenshots need chromium and rewrite docs/images: set DATALORE_SCREENSHOTS=1"
+    )
     for item in items:
-        if HERE in Path(str(item.path)).resolve().parents:
-            item.add_marker(skip)
+        if HERE not in Path(str(item.path)).resolve().parents:
+            continue
+        if system_reason is not None:
+            item.add_marker(pytest.mark.skip(reason=system_reason))
+        elif screenshots_reason is not None and item.get_closest_marker("screenshots") is not None:
+            item.add_marker(pytest.mark.skip(reason=screenshots_reason))
 
 
 #: The running deployment ("current") and whether any system test failed ("failed": keep its files).

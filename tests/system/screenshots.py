@@ -1,19 +1,15 @@
 """
-`make screenshots`: take the README's screenshots from the real Airflow UI with headless Chromium.
+Headless Chromium for ``test_screenshots.py``: install it, drive it, and shoot the Airflow UI.
 
-Starts the system suite's deployment (the emulator and Airflow 3 on loopback, see
-``tests/system/deployment.py``), runs the scheduled-refresh example DAG to success, then drives Debian's
-``chromium`` through ``chromedriver`` (both installed with apt when missing; no browser is downloaded)
-and writes:
-
-- ``docs/images/datalore-connection-form.png``: the Add Connection form with type Datalore, its
-  "Standard Fields" and its "Extra Fields" sections side by side (the form opens one at a time);
-- ``docs/images/datalore-task-link.png``: the finished task with its "Datalore notebook" extra link.
+Debian's ``chromium`` and ``chromedriver`` are installed with apt when missing (no browser is
+downloaded) and Selenium with pip, within the venv's pinned constraints. Selenium is imported inside
+the functions: the rest of the system suite collects without it.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import os
 import shutil
 import subprocess
@@ -23,17 +19,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from tests.system.deployment import AirflowDeployment  # noqa: E402
-from tests.system.suite_config import DAG_FILES, DAG_IDS, EMULATOR_CONFIG, TOKEN  # noqa: E402
+from tests.system.suite_config import ROOT
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
 
-IMAGES = ROOT / "docs" / "images"
-SELENIUM = "selenium==4.51.0"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -47,37 +37,6 @@ CHROMIUM_FLAGS = [
     "--hide-scrollbars",
     "--window-size=1280,900",
 ]
-DAG_ID = "datalore_scheduled_refresh"
-TASK_ID = "refresh_sales_report"
-
-
-def main() -> int:
-    chromium, chromedriver = ensure_chromium()
-    ensure_selenium()
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="datalore-screenshots-"))
-    deployment = AirflowDeployment(workdir, DAG_FILES, EMULATOR_CONFIG, TOKEN)
-    try:
-        say("Starting the emulator and Airflow (api-server, scheduler, dag-processor, triggerer)")
-        deployment.start()
-        deployment.wait_for_dags(DAG_IDS)
-        say(f"Running {DAG_ID}")
-        run_id = deployment.trigger_dag(DAG_ID, logical_date="2026-11-02T06:00:00Z")["dag_run_id"]
-        if deployment.wait_for_dag_run(DAG_ID, run_id)["state"] != "success":
-            raise SystemExit(f"{DAG_ID} did not succeed:\n{deployment.report()}")
-        say(f"Taking screenshots of the UI at {deployment.api_url}")
-        with browser(chromium, chromedriver) as driver:
-            shoot_connection_form(driver, deployment.api_url)
-            shoot_task_link(driver, deployment.api_url, run_id)
-    except BaseException:
-        print(deployment.report(), file=sys.stderr)
-        raise
-    finally:
-        deployment.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-    for name in ("datalore-connection-form.png", "datalore-task-link.png"):
-        print(f"  wrote {(IMAGES / name).relative_to(ROOT)}")
-    return 0
 
 
 def ensure_chromium() -> tuple[str, str]:
@@ -85,7 +44,6 @@ def ensure_chromium() -> tuple[str, str]:
     wanted = {"chromium": "chromium", "chromedriver": "chromium-driver"}
     missing = [package for binary, package in wanted.items() if shutil.which(binary) is None]
     if missing:
-        say(f"Installing {' '.join(missing)} with apt")
         sudo = [] if os.geteuid() == 0 else ["sudo"]
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
@@ -94,18 +52,17 @@ def ensure_chromium() -> tuple[str, str]:
             check=True,
             env=env,
         )
-    paths = [shutil.which(binary) for binary in wanted]
-    if None in paths:
-        raise SystemExit("chromium and chromedriver are still missing after apt-get install")
-    return str(paths[0]), str(paths[1])
+    chromium, chromedriver = (shutil.which(binary) for binary in wanted)
+    if chromium is None or chromedriver is None:
+        raise RuntimeError(f"chromium and chromedriver are still missing after apt-get install {missing}")
+    return chromium, chromedriver
 
 
 def ensure_selenium() -> None:
-    """Install Selenium into this venv when missing, within the venv's pinned constraints."""
+    """Install Selenium into this venv when missing, at the version ``constraints/airflow-3.3.txt`` pins."""
     try:
         import selenium  # noqa: F401
     except ImportError:
-        say(f"Installing {SELENIUM} into {sys.prefix}")
         subprocess.run(
             [
                 sys.executable,
@@ -116,10 +73,11 @@ def ensure_selenium() -> None:
                 "--disable-pip-version-check",
                 "-c",
                 str(ROOT / "constraints" / "airflow-3.3.txt"),
-                SELENIUM,
+                "selenium",
             ],
             check=True,
         )
+        importlib.invalidate_caches()
 
 
 class browser:
@@ -148,8 +106,18 @@ class browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def shoot_connection_form(driver: WebDriver, api_url: str) -> None:
-    """Open Admin > Connections > Add Connection, choose Datalore, and shoot both sections of the form."""
+def shoot_connection_form(driver: WebDriver, api_url: str, target: Path) -> None:
+    """
+    Open Admin > Connections > Add Connection, choose Datalore, and shoot both sections of the form.
+
+    The form opens one section at a time: "Standard Fields" and "Extra Fields" are shot one after the
+    other and laid side by side in ``target``. Each ``find_element`` waits for what the shot must show
+    (the Datalore labels, the extra field's title) and fails when it does not appear.
+
+    :param driver: the browser.
+    :param api_url: the Airflow API server's base URL, which serves the UI.
+    :param target: the PNG file to write.
+    """
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -172,21 +140,34 @@ def shoot_connection_form(driver: WebDriver, api_url: str) -> None:
     dialog.find_element(By.XPATH, ".//*[normalize-space()='Request timeout (seconds)']")
     settle()
     extra = dialog.screenshot_as_png
-    side_by_side(driver, [standard, extra], IMAGES / "datalore-connection-form.png")
+    side_by_side(driver, [standard, extra], target)
 
 
-def shoot_task_link(driver: WebDriver, api_url: str, run_id: str) -> None:
-    """Open the finished task's Details tab, where Airflow lists the extra links, and shoot the page."""
+def shoot_task_link(
+    driver: WebDriver, api_url: str, dag_id: str, run_id: str, task_id: str, target: Path
+) -> str:
+    """
+    Open a finished task's Details tab, where Airflow lists the extra links, and shoot the page.
+
+    Waits for the "Datalore notebook" link and the "Success" state before the shot.
+
+    :param driver: the browser.
+    :param api_url: the Airflow API server's base URL, which serves the UI.
+    :param dag_id: the task's DAG.
+    :param run_id: the task's DAG run.
+    :param task_id: the task.
+    :param target: the PNG file to write.
+    :return: the href of the "Datalore notebook" link, as the browser resolved it.
+    """
     from selenium.webdriver.common.by import By
 
     driver.set_window_size(1280, 860)
-    driver.get(f"{api_url}/dags/{DAG_ID}/runs/{run_id}/tasks/{TASK_ID}/details")
-    link = driver.find_element(By.LINK_TEXT, "Datalore notebook")
-    if "/notebook/demo/sales-report" not in (link.get_attribute("href") or ""):
-        raise SystemExit(f"the Datalore notebook link points to {link.get_attribute('href')!r}")
+    driver.get(f"{api_url}/dags/{dag_id}/runs/{run_id}/tasks/{task_id}/details")
+    href = driver.find_element(By.LINK_TEXT, "Datalore notebook").get_attribute("href") or ""
     driver.find_element(By.XPATH, "//*[normalize-space()='Success']")
     settle()
-    driver.save_screenshot(str(IMAGES / "datalore-task-link.png"))
+    driver.save_screenshot(str(target))
+    return href
 
 
 def side_by_side(driver: WebDriver, images: list[bytes], target: Path) -> None:
@@ -213,11 +194,3 @@ def side_by_side(driver: WebDriver, images: list[bytes], target: Path) -> None:
 def settle() -> None:
     """Let animations (the dialog opening, an accordion expanding) finish before a shot."""
     time.sleep(1.5)
-
-
-def say(text: str) -> None:
-    print(f"==> {text}", flush=True)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
