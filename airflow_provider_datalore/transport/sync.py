@@ -116,15 +116,15 @@ class SyncTransport:
                     content = decoded_body(_read_body(response), response.headers.get("Content-Encoding"))
                 finally:
                     response.close()
+                if watchdog.disarm():
+                    raise _timed_out(call, budget)
             except ReplyTooLarge as err:
                 raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=str(err)) from None
             # Reading the body raw raises urllib3's and http.client's own errors, not requests'.
             except (requests.RequestException, HTTPError, http.client.HTTPException, OSError) as exc:
                 failure = classify_requests_error(exc)
-                if watchdog.expired and failure is not Failure.CONNECT:
-                    raise AttemptFailed(
-                        call, failure=Failure.READ_TIMEOUT, detail=f"no complete reply within {budget:g} s"
-                    ) from None
+                if watchdog.disarm() and failure is not Failure.CONNECT:
+                    raise _timed_out(call, budget) from None
                 raise AttemptFailed(call, failure=failure, detail=describe(exc)) from None
         return read_reply(call, response.status_code, content, response.headers, secret=self.settings.token)
 
@@ -133,6 +133,10 @@ class SyncTransport:
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+def _timed_out(call: Call, budget: float) -> AttemptFailed:
+    return AttemptFailed(call, failure=Failure.READ_TIMEOUT, detail=f"no complete reply within {budget:g} s")
 
 
 def _read_body(response: requests.Response) -> bytes:

@@ -40,6 +40,18 @@ class Watchdog:
         self._timer.cancel()
         _current.watchdog = None
 
+    def disarm(self) -> bool:
+        """
+        Stop the watchdog; return whether it had already shut the sockets.
+
+        A read that the shutdown ended can look complete (``http.client`` takes an end of stream for the
+        end of the headers): whatever was read after the deadline passed must be thrown away.
+        """
+        self._timer.cancel()
+        with self._lock:
+            expired, self.expired = self.expired, True
+        return expired
+
     def watch(self, sock: socket.socket | None) -> None:
         """Shut ``sock`` at the deadline (at once if it has passed)."""
         if sock is None:

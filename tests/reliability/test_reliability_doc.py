@@ -6,12 +6,14 @@ import re
 from pathlib import Path
 
 from tests.integration.test_fault_matrix import CASES
+from tests.reliability import test_hostile
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
 
 def test_every_case_is_documented_once():
-    rows = re.findall(r"^\| `([a-z0-9-]+)` \|", DOC.read_text(), flags=re.MULTILINE)
+    fault_matrix = DOC.read_text().split("## Hostile servers and input", 1)[0]
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \|", fault_matrix, flags=re.MULTILINE)
     assert sorted(rows) == sorted(case.id for case in CASES)
 
 
@@ -20,3 +22,15 @@ def test_documented_counts_match_the_tests():
     for case in CASES:
         row = next(line for line in text.splitlines() if line.startswith(f"| `{case.id}` |"))
         assert row.rstrip().endswith(f"| {case.starts} / {case.posts} |"), row
+
+
+def test_every_hostile_case_is_documented_once():
+    """The "Hostile servers and input" table and tests/reliability/test_hostile.py list the same cases."""
+    text = DOC.read_text()
+    section = text.split("## Hostile servers and input", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.MULTILINE)
+    tests = [
+        name.removeprefix("test_").replace("_", "-") for name in dir(test_hostile) if name.startswith("test_")
+    ]
+    assert len(rows) == len(set(rows))
+    assert sorted(rows) == sorted(tests)
