@@ -7,18 +7,15 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_datalore.clipping import show
-from airflow_provider_datalore.events import RunEvent, RunEventStatus
-from airflow_provider_datalore.exceptions import (
-    DataloreError,
-    DataloreRunFailedError,
-    DataloreRunTimeoutError,
-)
-from airflow_provider_datalore.hooks.datalore import DataloreHook
+# A DAG file imports this module on every parse: only what defines the classes is imported here, the
+# rest where it is used (docs/benchmarks.md, "import cost").
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_datalore.events import RunEvent
+    from airflow_provider_datalore.hooks.datalore import DataloreHook
 
 #: Extra time Airflow's own deferral timeout allows beyond the trigger's deadline, so that the trigger's
 #: clearer "timeout" event arrives first.
@@ -39,6 +36,8 @@ class DataloreRunWaitMixin:
     @cached_property
     def hook(self) -> DataloreHook:
         """The hook for ``datalore_conn_id``."""
+        from airflow_provider_datalore.hooks.datalore import DataloreHook
+
         return DataloreHook(datalore_conn_id=self.datalore_conn_id)
 
     def defer_until_finished(self, run_id: str, poll_seconds: float, timeout_seconds: float) -> None:
@@ -58,6 +57,8 @@ class DataloreRunWaitMixin:
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Turn the trigger's event into the task's result, or raise for failure, timeout or error."""
+        from airflow_provider_datalore.events import RunEvent
+
         return self.finish(context, RunEvent.from_payload(event))
 
     def finish(self, context: Context, event: RunEvent) -> dict[str, Any]:
@@ -66,6 +67,10 @@ class DataloreRunWaitMixin:
 
         :param event: How the wait ended (from the trigger, or made from a sync poll's last read).
         """
+        from airflow_provider_datalore.clipping import show
+        from airflow_provider_datalore.events import RunEventStatus
+        from airflow_provider_datalore.exceptions import DataloreError, DataloreRunFailedError
+
         run = event.run
         if event.status is RunEventStatus.SUCCESS and run is not None:
             ti = context["ti"]
@@ -92,4 +97,6 @@ class DataloreRunWaitMixin:
 
     def timeout_error(self, message: str) -> Exception:
         """Return what to raise when waiting ran out."""
+        from airflow_provider_datalore.exceptions import DataloreRunTimeoutError
+
         return DataloreRunTimeoutError(message)

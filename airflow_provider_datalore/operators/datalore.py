@@ -7,17 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, ResumableJobMixin, conf
 
-from airflow_provider_datalore.checks import check_bool, check_seconds
+# A DAG file imports this module on every parse: only what defines the classes is imported here, the
+# rest where it is used (docs/benchmarks.md, "import cost").
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
-from airflow_provider_datalore.events import RunEvent
-from airflow_provider_datalore.exceptions import (
-    DataloreError,
-    DataloreRequestError,
-    DataloreRunMayHaveStartedError,
-)
-from airflow_provider_datalore.hooks.datalore import DataloreHook
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
-from airflow_provider_datalore.start_record import StartRecord
 from airflow_provider_datalore.waiting import DataloreRunWaitMixin
 
 if TYPE_CHECKING:
@@ -100,6 +93,8 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
 
     def execute(self, context: Context) -> Any:
         """Check every argument, start the run (or re-attach to it) and wait as configured."""
+        from airflow_provider_datalore.checks import check_bool, check_seconds
+
         self._poll_seconds = check_seconds("poll_interval", self.poll_interval)
         self._timeout_seconds = check_seconds("timeout", self.timeout)
         check_bool("wait_for_termination", self.wait_for_termination)
@@ -117,6 +112,13 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
 
     def submit_job(self, context: Context) -> str:
         """Start the run; push ``run_id`` and ``notebook_url`` to XCom before any waiting."""
+        from airflow_provider_datalore.exceptions import (
+            DataloreError,
+            DataloreRequestError,
+            DataloreRunMayHaveStartedError,
+        )
+        from airflow_provider_datalore.start_record import StartRecord
+
         record = StartRecord(
             context.get("task_state_store"),
             self._request.notebook_id,
@@ -144,6 +146,8 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
 
     def get_job_status(self, external_id: Any, context: Context) -> str:
         """Return ``running``, ``success`` or ``failed`` for a run a previous try started."""
+        from airflow_provider_datalore.events import RunEvent
+
         self._remember_run(context, str(external_id))
         run = self.hook.get_run(str(external_id))
         self.log.info("A previous try started Datalore run %s: %s.", external_id, run.describe())
@@ -161,6 +165,8 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
     # returns what this method returns.
     def poll_until_complete(self, external_id: Any, context: Context) -> dict[str, Any]:  # type: ignore[override]
         """Wait for the run: defer to the triggerer, or poll here; return the result."""
+        from airflow_provider_datalore.events import RunEvent
+
         run_id = str(external_id)
         self._remember_run(context, run_id)
         if self.deferrable:
@@ -174,6 +180,9 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         return self._result
 
     def get_job_result(self, external_id: Any, context: Context) -> dict[str, Any]:
+        """Return the result of a run that has succeeded."""
+        from airflow_provider_datalore.events import RunEvent
+
         if self._result is None:
             self._result = self.finish(context, RunEvent.finished(self.hook.get_run(str(external_id))))
         return self._result
@@ -229,6 +238,8 @@ class DataloreRunInteractiveOperator(BaseOperator):
 
     def execute(self, context: Context) -> None:
         """Ask Datalore to run the notebook interactively; push its URL for the link."""
+        from airflow_provider_datalore.hooks.datalore import DataloreHook
+
         hook = DataloreHook(datalore_conn_id=self.datalore_conn_id)
         notebook_url = hook.notebook_url(self.notebook_id)
         context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=notebook_url)

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
 
-from airflow_provider_datalore.checks import check_seconds
+# A DAG file imports this module on every parse: only what defines the classes is imported here, the
+# rest where it is used (docs/benchmarks.md, "import cost").
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
-from airflow_provider_datalore.events import RunEvent
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
 from airflow_provider_datalore.waiting import DataloreRunWaitMixin
 
@@ -57,6 +57,8 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         """Check once; then wait here (poke) or in the triggerer (deferrable)."""
+        from airflow_provider_datalore.checks import check_seconds
+
         self._poke_seconds = check_seconds("poke_interval", self.poke_interval)
         self._timeout_seconds = check_seconds("timeout", self.timeout)
         if not self.deferrable:
@@ -76,6 +78,8 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Read the run once; when it has finished, return its result or raise for a failed run."""
+        from airflow_provider_datalore.events import RunEvent
+
         run = self.hook.get_run(self.run_id)
         if run.notebook_url and not getattr(self, "_link_pushed", False):
             context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=run.notebook_url)
