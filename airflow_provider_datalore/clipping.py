@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import reprlib
+
 #: Characters of a value from elsewhere that a message or a log line shows.
 DEFAULT_LIMIT = 200
 
@@ -22,9 +24,18 @@ def clip(text: str, limit: int = DEFAULT_LIMIT) -> str:
 
 
 def show(value: object, limit: int = DEFAULT_LIMIT) -> str:
-    """Return ``repr(value)`` clipped; a value whose repr fails (too deep, too many digits) is named by type."""
+    """
+    Return a repr of ``value`` for a message, clipped to about ``limit`` characters.
+
+    A large or deeply nested value is abridged as it is rendered (``reprlib``), never rendered whole;
+    one whose repr fails (an integer of more digits than Python prints) is named by its type.
+    """
+    abridged = reprlib.Repr()
+    abridged.maxstring = abridged.maxother = abridged.maxlong = limit
+    abridged.maxlist = abridged.maxtuple = abridged.maxdict = abridged.maxset = 20
+    abridged.maxlevel = 4
     try:
-        text = repr(value)
+        text = abridged.repr(value)
     except (RecursionError, ValueError, MemoryError):
         text = f"<a {type(value).__name__} too large to show>"
     return clip(text, limit)

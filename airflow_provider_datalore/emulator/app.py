@@ -1,8 +1,7 @@
-"""The aiohttp application: the Run API's endpoints, scripted faults on the wire, and the control plane."""
+"""The aiohttp application: the Run API's endpoints, their journal and faults, and the control plane."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -11,24 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_provider_datalore.emulator.config import Fault, parse_faults
+from airflow_provider_datalore.emulator.config import parse_faults
 from airflow_provider_datalore.emulator.errors import ApiError
+from airflow_provider_datalore.emulator.faults import Reply, apply_fault
 from airflow_provider_datalore.emulator.state import EmulatorState, JournalEntry, JournalSlot
 from airflow_provider_datalore.emulator.validation import parse_interactive_request, parse_run_request
 
 CONTROL_PREFIX = "/_emulator"
 STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("state", EmulatorState)
-
-# Truncated bodies sent by the "malformed_json" fault, per endpoint.
-_MALFORMED_BODIES = {
-    "run": b'{"runId": "',
-    "status": b'{"runId": "run1", "status": "runn',
-    "interactive": b"{",
-}
-# A partial response sent before the connection is aborted by the "reset" fault.
-_RESET_RESPONSE = (
-    b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{"runId": "'
-)
 
 
 @dataclass(frozen=True)
@@ -133,51 +122,20 @@ def _endpoint(name: str, operation: _Operation) -> Callable[[web.Request], Await
         fault = state.take_fault(name)
         # Journaled on arrival, so that a request held by a "delay" fault is visible while it waits.
         slot = state.record(_entry(incoming, fault.label if fault is not None else None))
-        outcome = None
-        if fault is None or fault.process:
+
+        def operate() -> tuple[int, Any]:
             outcome = _handle(operation, state, incoming, match, slot)
-        if fault is not None and fault.action == "delay":
-            await asyncio.sleep(fault.seconds)
-        if fault is None or fault.action == "delay":
-            if outcome is None:
-                outcome = _handle(operation, state, incoming, match, slot)
-            response: web.StreamResponse = web.json_response(outcome.body, status=outcome.status)
-            status: int | None = outcome.status
+            return outcome.status, outcome.body
+
+        if fault is not None:
+            response, status = await apply_fault(request, fault, name, operate)
         else:
-            response, status = await _apply_fault(request, fault, name)
+            reply = Reply.json(*operate())
+            response, status = reply.response(), reply.status
         state.update_entry(slot, status=status)
         return response
 
     return handler
-
-
-async def _apply_fault(
-    request: web.Request, fault: Fault, endpoint: str
-) -> tuple[web.StreamResponse, int | None]:
-    """Answer with the fault instead of the real response; status None means no response was sent."""
-    if fault.status is not None:
-        body = fault.body if fault.body is not None else {"error": f"Injected {fault.status}"}
-        if fault.status in (204, 304):
-            response = web.Response(status=fault.status)
-        else:
-            response = web.json_response(body, status=fault.status)
-        if fault.retry_after is not None:
-            response.headers["Retry-After"] = fault.retry_after
-        if fault.location is not None:
-            response.headers["Location"] = fault.location
-        return response, fault.status
-    transport = request.transport
-    if fault.action == "drop":
-        if transport is not None:
-            transport.close()
-        return web.Response(), None
-    if fault.action == "reset":
-        if transport is not None:
-            transport.write(_RESET_RESPONSE)
-            await asyncio.sleep(0.05)
-            transport.abort()
-        return web.Response(), None
-    return web.Response(status=200, body=_MALFORMED_BODIES[endpoint], content_type="application/json"), 200
 
 
 async def _read(request: web.Request, state: EmulatorState) -> _Incoming:
@@ -187,7 +145,7 @@ async def _read(request: web.Request, state: EmulatorState) -> _Incoming:
     if raw:
         try:
             body, body_is_json = json.loads(raw), True
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to parse
             body = raw
     header = request.headers.get("Authorization")
     token = _bearer_token(header)
@@ -271,7 +229,7 @@ async def _control_add_faults(request: web.Request) -> web.StreamResponse:
         if isinstance(data, dict) and set(data) == {"faults"}:
             data = data["faults"]
         faults = parse_faults(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return web.json_response({"error": str(exc)}, status=400)
     request.app[STATE_KEY].add_faults(faults)
     return web.json_response({"queued": len(faults)})

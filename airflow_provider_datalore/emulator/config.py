@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
+
+from airflow_provider_datalore.emulator.checks import (
+    as_list,
+    check_choice,
+    check_keys,
+    is_int,
+    is_number,
+    show,
+)
+from airflow_provider_datalore.emulator.fault_rules import ENDPOINTS as ENDPOINTS
+from airflow_provider_datalore.emulator.fault_rules import FAULT_ACTIONS as FAULT_ACTIONS
+from airflow_provider_datalore.emulator.fault_rules import check_fault
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+
 ACCESS_LEVELS = ("editor", "viewer")
 ALL_NOTEBOOKS = "*"
-ENDPOINTS = ("run", "status", "interactive")
-FAULT_ACTIONS = ("drop", "reset", "malformed_json", "delay")
 OUTCOMES = ("success", "failure")
 TIME_FORMATS = ("iso", "epoch_ms")
 
@@ -47,26 +57,30 @@ class Notebook:
 
     def __post_init__(self) -> None:
         _check_notebook_id(self.id, "id")
-        if self.polls is not None and (not _is_int(self.polls) or self.polls < 0):
-            raise ValueError(f"notebook {self.id}: 'polls' must be an integer >= 0, got {self.polls!r}")
-        if self.duration is not None and (not _is_number(self.duration) or self.duration < 0):
-            raise ValueError(f"notebook {self.id}: 'duration' must be a number >= 0, got {self.duration!r}")
-        _check_choice(self.outcome, OUTCOMES, f"notebook {self.id}: 'outcome'")
-        _check_choice(self.time_format, TIME_FORMATS, f"notebook {self.id}: 'time_format'")
+        if self.polls is not None and (not is_int(self.polls) or self.polls < 0):
+            raise ValueError(f"notebook {self.id}: 'polls' must be an integer >= 0, got {show(self.polls)}")
+        if self.duration is not None and (not is_number(self.duration) or self.duration < 0):
+            raise ValueError(
+                f"notebook {self.id}: 'duration' must be a number >= 0, got {show(self.duration)}"
+            )
+        check_choice(self.outcome, OUTCOMES, f"notebook {self.id}: 'outcome'")
+        check_choice(self.time_format, TIME_FORMATS, f"notebook {self.id}: 'time_format'")
         if not isinstance(self.status, str) or not self.status:
-            raise ValueError(f"notebook {self.id}: 'status' must be a non-empty string, got {self.status!r}")
+            raise ValueError(
+                f"notebook {self.id}: 'status' must be a non-empty string, got {show(self.status)}"
+            )
         if self.success_while_running is not None and not isinstance(self.success_while_running, bool):
             raise ValueError(
                 f"notebook {self.id}: 'success_while_running' must be true, false or null, "
-                f"got {self.success_while_running!r}"
+                f"got {show(self.success_while_running)}"
             )
         if not isinstance(self.end_time_while_running, bool):
             raise ValueError(
                 f"notebook {self.id}: 'end_time_while_running' must be a boolean, "
-                f"got {self.end_time_while_running!r}"
+                f"got {show(self.end_time_while_running)}"
             )
         if self.artifacts is not None:
-            items = _as_list(self.artifacts, f"notebook {self.id}: 'artifacts'")
+            items = as_list(self.artifacts, f"notebook {self.id}: 'artifacts'")
             object.__setattr__(self, "artifacts", tuple(_to_artifact(a, self.id) for a in items))
 
     @property
@@ -97,8 +111,8 @@ class Notebook:
     def from_dict(cls, data: Mapping[str, Any]) -> Notebook:
         """Build a notebook from its JSON form, raising ValueError on a bad key or value."""
         if not isinstance(data, Mapping):
-            raise ValueError(f"a notebook must be a JSON object, got {data!r}")
-        _check_keys(data, _NOTEBOOK_KEYS, "notebook", required=("id",))
+            raise ValueError(f"a notebook must be a JSON object, got {show(data)}")
+        check_keys(data, _NOTEBOOK_KEYS, "notebook", required=("id",))
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,46 +130,41 @@ class Notebook:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Fault:
-    """A scripted fault for one endpoint: an HTTP status to answer, or a wire-level action."""
+    """
+    A scripted fault for one endpoint: an HTTP status to answer, a wire-level action, or both.
+
+    Which options go with which action is checked on construction (see ``fault_rules``); options left
+    out take the action's defaults (``seconds``, ``size``, ``encoding``), so ``to_dict`` shows them.
+    """
 
     endpoint: str
     times: int = 1
     status: int | None = None
     retry_after: str | None = None
+    #: A JSON value; or, with ``content_type``, a string sent raw in ``encoding``.
     body: Any = None
     action: str | None = None
-    seconds: float = 0.0
+    seconds: float | None = None
+    #: Also run the real operation (e.g. start the run) when the fault supplies the answer.
     process: bool = False
     #: Sent as the ``Location`` header with ``status`` (e.g. a 307 redirect to another host).
     location: str | None = None
+    #: Bytes of the generated body of ``huge_body`` (its JSON) and ``gzip_bomb`` (once inflated).
+    size: int | None = None
+    #: ``huge_body`` sends a Content-Length instead of chunked transfer encoding.
+    content_length: bool = False
+    #: Sends ``body`` raw with this Content-Type (no charset parameter added).
+    content_type: str | None = None
+    encoding: str | None = None
 
     def __post_init__(self) -> None:
-        _check_choice(self.endpoint, ENDPOINTS, "fault 'endpoint'")
-        if not _is_int(self.times) or self.times < 1:
-            raise ValueError(f"fault 'times' must be an integer >= 1, got {self.times!r}")
-        if (self.status is None) == (self.action is None):
-            raise ValueError("a fault needs exactly one of 'status' (an HTTP code) or 'action'")
-        if self.status is not None and (not _is_int(self.status) or not 200 <= self.status <= 599):
-            raise ValueError(f"fault 'status' must be an HTTP status code, got {self.status!r}")
-        if self.action is not None:
-            _check_choice(self.action, FAULT_ACTIONS, "fault 'action'")
-            if self.retry_after is not None or self.body is not None or self.location is not None:
-                raise ValueError("fault 'retry_after', 'body' and 'location' only go with 'status'")
-        if self.location is not None and not isinstance(self.location, str):
-            raise ValueError(f"fault 'location' must be a string, got {self.location!r}")
-        if self.retry_after is not None:
-            if _is_int(self.retry_after):
-                object.__setattr__(self, "retry_after", str(self.retry_after))
-            elif not isinstance(self.retry_after, str):
-                raise ValueError(f"fault 'retry_after' must be a string, got {self.retry_after!r}")
-        if not _is_number(self.seconds) or self.seconds < 0:
-            raise ValueError(f"fault 'seconds' must be a number >= 0, got {self.seconds!r}")
-        if self.action == "delay" and self.seconds <= 0:
-            raise ValueError("a 'delay' fault needs 'seconds' > 0")
-        if not isinstance(self.process, bool):
-            raise ValueError(f"fault 'process' must be a boolean, got {self.process!r}")
+        for name, value in check_fault(self).items():
+            object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        return f"Fault({', '.join(f'{name}={show(value)}' for name, value in self.to_dict().items())})"
 
     @property
     def label(self) -> str | int:
@@ -166,23 +175,13 @@ class Fault:
     def from_dict(cls, data: Mapping[str, Any]) -> Fault:
         """Build a fault from its JSON form, raising ValueError on a bad key or value."""
         if not isinstance(data, Mapping):
-            raise ValueError(f"a fault must be a JSON object, got {data!r}")
-        _check_keys(data, _FAULT_KEYS, "fault", required=("endpoint",))
+            raise ValueError(f"a fault must be a JSON object, got {show(data)}")
+        check_keys(data, _FAULT_KEYS, "fault", required=("endpoint",))
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form of this fault."""
-        return {
-            "endpoint": self.endpoint,
-            "times": self.times,
-            "status": self.status,
-            "retry_after": self.retry_after,
-            "body": self.body,
-            "action": self.action,
-            "seconds": self.seconds,
-            "process": self.process,
-            "location": self.location,
-        }
+        return {name: getattr(self, name) for name in _FAULT_KEYS}
 
 
 @dataclass
@@ -221,7 +220,7 @@ class EmulatorConfig:
         """Build a config from its JSON form, raising ValueError naming the bad key or value."""
         if not isinstance(data, Mapping):
             raise ValueError(f"the emulator config must be a JSON object, got {type(data).__name__}")
-        _check_keys(data, ("tokens", "notebooks", "faults"), "config")
+        check_keys(data, ("tokens", "notebooks", "faults"), "config")
         tokens = data.get("tokens", {})
         if not isinstance(tokens, Mapping):
             raise ValueError("config 'tokens' must be an object of token -> {notebook id: access}")
@@ -231,7 +230,7 @@ class EmulatorConfig:
                 for token, access in tokens.items()
             },
             notebooks=[
-                Notebook.from_dict(nb) for nb in _as_list(data.get("notebooks", []), "config 'notebooks'")
+                Notebook.from_dict(nb) for nb in as_list(data.get("notebooks", []), "config 'notebooks'")
             ],
             faults=parse_faults(data.get("faults", [])),
         )
@@ -256,22 +255,22 @@ class EmulatorConfig:
 
 
 def parse_faults(data: Any) -> list[Fault]:
-    """Parse a JSON list of faults (or a single fault object), raising ValueError when invalid."""
-    if isinstance(data, Mapping):
+    """Parse a JSON list of faults (or a single one), where Fault objects may stand for their JSON."""
+    if isinstance(data, (Mapping, Fault)):
         data = [data]
-    return [Fault.from_dict(f) for f in _as_list(data, "'faults'")]
+    return [f if isinstance(f, Fault) else Fault.from_dict(f) for f in as_list(data, "'faults'")]
 
 
 def check_token_access(token: Any, access: Any) -> None:
     """Raise ValueError unless ``access`` maps notebook ids (or ``*``) to ``editor``/``viewer``."""
     if not isinstance(token, str) or not token:
-        raise ValueError(f"a token must be a non-empty string, got {token!r}")
+        raise ValueError(f"a token must be a non-empty string, got {show(token)}")
     if not isinstance(access, Mapping):
-        raise ValueError(f"token access must be an object of notebook id -> access level, got {access!r}")
+        raise ValueError(f"token access must be an object of notebook id -> access level, got {show(access)}")
     for notebook_id, level in access.items():
         if notebook_id != ALL_NOTEBOOKS:
             _check_notebook_id(notebook_id, "token access key")
-        _check_choice(level, ACCESS_LEVELS, f"access to {notebook_id!r}")
+        check_choice(level, ACCESS_LEVELS, f"access to {notebook_id!r}")
 
 
 _NOTEBOOK_KEYS = (
@@ -285,63 +284,27 @@ _NOTEBOOK_KEYS = (
     "success_while_running",
     "end_time_while_running",
 )
-_FAULT_KEYS = (
-    "endpoint",
-    "times",
-    "status",
-    "retry_after",
-    "body",
-    "action",
-    "seconds",
-    "process",
-    "location",
-)
+
+
+_FAULT_KEYS = tuple(f.name for f in fields(Fault))
 
 
 def _to_artifact(data: Any, notebook_id: str) -> Artifact:
     if isinstance(data, Artifact):
         data = {"name": data.name, "path": data.path}
     if not isinstance(data, Mapping):
-        raise ValueError(f"notebook {notebook_id}: an artifact must be an object, got {data!r}")
-    _check_keys(data, ("name", "path"), f"notebook {notebook_id}: artifact", required=("name",))
+        raise ValueError(f"notebook {notebook_id}: an artifact must be an object, got {show(data)}")
+    check_keys(data, ("name", "path"), f"notebook {notebook_id}: artifact", required=("name",))
     name, path = data["name"], data.get("path")
     if not isinstance(name, str) or not name:
-        raise ValueError(f"notebook {notebook_id}: artifact 'name' must be a non-empty string, got {name!r}")
+        raise ValueError(
+            f"notebook {notebook_id}: artifact 'name' must be a non-empty string, got {show(name)}"
+        )
     if path is not None and not isinstance(path, str):
-        raise ValueError(f"notebook {notebook_id}: artifact 'path' must be a string, got {path!r}")
+        raise ValueError(f"notebook {notebook_id}: artifact 'path' must be a string, got {show(path)}")
     return Artifact(name=name, path=path)
-
-
-def _check_keys(
-    data: Mapping[str, Any], allowed: tuple[str, ...], what: str, required: tuple[str, ...] = ()
-) -> None:
-    for key in data:
-        if key not in allowed:
-            raise ValueError(f"{what}: unknown key {key!r} (allowed: {', '.join(allowed)})")
-    for key in required:
-        if key not in data:
-            raise ValueError(f"{what}: missing required key {key!r}")
-
-
-def _check_choice(value: Any, choices: tuple[str, ...], what: str) -> None:
-    if value not in choices:
-        raise ValueError(f"{what} must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
 
 
 def _check_notebook_id(value: Any, what: str) -> None:
     if not isinstance(value, str) or value.count("/") != 1 or not all(value.split("/")):
-        raise ValueError(f"{what} must be a notebook id 'owner/notebook', got {value!r}")
-
-
-def _as_list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{what} must be a list, got {value!r}")
-    return list(value)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        raise ValueError(f"{what} must be a notebook id 'owner/notebook', got {show(value)}")

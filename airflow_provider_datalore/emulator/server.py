@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import shutil
 import socket
 import ssl
@@ -12,7 +11,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_datalore.emulator.config import EmulatorConfig, Fault, Notebook
+from airflow_provider_datalore.emulator.address import is_wildcard, normalize_prefix, url_host
+from airflow_provider_datalore.emulator.config import EmulatorConfig, Fault, Notebook, parse_faults
 from airflow_provider_datalore.emulator.state import EmulatorState, JournalEntry, Run
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ class DataloreEmulator:
 
         self._tls_dir = tempfile.mkdtemp(prefix="datalore-emulator-tls-")
         hosts = ["localhost", "127.0.0.1", "::1", self.host]
-        cert_file, key_file = write_self_signed_cert(self._tls_dir, [h for h in hosts if not _is_wildcard(h)])
+        cert_file, key_file = write_self_signed_cert(self._tls_dir, [h for h in hosts if not is_wildcard(h)])
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_file, key_file)
         self._ca_file = cert_file
@@ -213,7 +213,7 @@ class DataloreEmulator:
     @property
     def url(self) -> str:
         """Return the base URL of the API, prefix included (``https://localhost:PORT`` with TLS)."""
-        return f"{'https' if self.tls else 'http'}://{self._url_host()}:{self.port}{self.prefix}"
+        return f"{'https' if self.tls else 'http'}://{url_host(self.host, self.tls)}:{self.port}{self.prefix}"
 
     @property
     def ca_file(self) -> str | None:
@@ -224,16 +224,6 @@ class DataloreEmulator:
     def running(self) -> bool:
         """Return whether the emulator is serving."""
         return self._thread is not None and self._thread.is_alive()
-
-    def _url_host(self) -> str:
-        host = self.host
-        if host in ("0.0.0.0", ""):
-            host = "127.0.0.1"
-        elif host == "::":
-            host = "::1"
-        if self.tls and host == "127.0.0.1":
-            return "localhost"
-        return f"[{host}]" if ":" in host else host
 
     # State, from any thread
 
@@ -296,11 +286,11 @@ class DataloreEmulator:
 
         :param faults: Fault objects or their JSON dicts, or lists of them.
         """
-        parsed: list[Fault] = []
-        for item in faults:
-            items = [item] if isinstance(item, (Fault, Mapping)) else list(item)
-            parsed.extend(f if isinstance(f, Fault) else Fault.from_dict(f) for f in items)
-        self._state.add_faults(parsed)
+        self._state.add_faults(
+            f
+            for item in faults
+            for f in parse_faults(item if isinstance(item, (Fault, Mapping)) else list(item))
+        )
 
     def clear_faults(self) -> None:
         """Drop every queued fault."""
@@ -339,22 +329,3 @@ class DataloreEmulator:
                 or (isinstance(entry.body, dict) and entry.body.get("notebookId") == notebook_id)
             )
         ]
-
-
-def normalize_prefix(prefix: str) -> str:
-    """Return ``prefix`` as ``""`` or ``/a/b`` (leading slash, no trailing slash); reject odd values."""
-    if not isinstance(prefix, str):
-        raise ValueError(f"prefix must be a string, got {prefix!r}")
-    stripped = prefix.strip("/")
-    if not stripped:
-        return ""
-    if any(c in stripped for c in "?#% ") or "//" in stripped:
-        raise ValueError(f"prefix must be a plain path like '/datalore', got {prefix!r}")
-    return f"/{stripped}"
-
-
-def _is_wildcard(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_unspecified
-    except ValueError:
-        return host == ""

@@ -13,10 +13,16 @@ if TYPE_CHECKING:
 
 def write_self_signed_cert(directory: str, hosts: Iterable[str]) -> tuple[str, str]:
     """Write a one-day self-signed cert and its key for ``hosts`` into ``directory``; return both paths."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    except ImportError:
+        raise RuntimeError(
+            "The emulator's TLS mode needs the cryptography package: "
+            "pip install 'airflow-provider-datalore[emulator]'"
+        ) from None
 
     key = ec.generate_private_key(ec.SECP256R1())
     names: list[x509.GeneralName] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_datalore.emulator.checks import show
 from airflow_provider_datalore.emulator.errors import ApiError
 
 UPDATE_REPORT_VALUES = ("on success", "never")
@@ -28,10 +29,10 @@ def parse_run_request(body: Any) -> RunRequest:
     notebook_id = _notebook_id(body)
     update_report = body.get("updateReport", "never")
     if not isinstance(update_report, str) or update_report not in UPDATE_REPORT_VALUES:
-        raise _bad(f'Field \'updateReport\' must be "on success" or "never", got {_show(update_report)}')
+        raise _bad(f'Field \'updateReport\' must be "on success" or "never", got {show(update_report)}')
     direct = body.get("directFileStorageWrite", False)
     if not isinstance(direct, bool):
-        raise _bad(f"Field 'directFileStorageWrite' must be a boolean, got {_show(direct)}")
+        raise _bad(f"Field 'directFileStorageWrite' must be a boolean, got {show(direct)}")
     return RunRequest(
         notebook_id=notebook_id,
         update_report=update_report,
@@ -59,36 +60,31 @@ def _notebook_id(body: dict[str, Any]) -> str:
         raise _bad("Missing required field 'notebookId'")
     value = body["notebookId"]
     if not isinstance(value, str) or not value.strip():
-        raise _bad(f"Field 'notebookId' must be a non-empty string, got {_show(value)}")
+        raise _bad(f"Field 'notebookId' must be a non-empty string, got {show(value)}")
     return value
 
 
 def _parameters(value: Any) -> list[dict[str, str]]:
     if not isinstance(value, list):
-        raise _bad(f'Field \'parameters\' must be a list of {{"name", "value"}} objects, got {_show(value)}')
+        raise _bad(f'Field \'parameters\' must be a list of {{"name", "value"}} objects, got {show(value)}')
     seen: set[str] = set()
     result = []
     for index, item in enumerate(value):
         where = f"parameters[{index}]"
         if not isinstance(item, dict):
-            raise _bad(f"Field '{where}' must be an object with 'name' and 'value', got {_show(item)}")
+            raise _bad(f"Field '{where}' must be an object with 'name' and 'value', got {show(item)}")
         if set(item) != {"name", "value"}:
             raise _bad(f"Field '{where}' must have exactly the keys 'name' and 'value', got {sorted(item)}")
         name, val = item["name"], item["value"]
         if not isinstance(name, str) or not name:
-            raise _bad(f"Field '{where}.name' must be a non-empty string, got {_show(name)}")
+            raise _bad(f"Field '{where}.name' must be a non-empty string, got {show(name)}")
         if not isinstance(val, str):
-            raise _bad(f"Field '{where}.value' must be a string, got {_show(val)}")
+            raise _bad(f"Field '{where}.value' must be a string, got {show(val)}")
         if name in seen:
             raise _bad(f"Field '{where}.name': duplicate parameter name {name!r}")
         seen.add(name)
         result.append({"name": name, "value": val})
     return result
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _bad(message: str) -> ApiError:

@@ -1,7 +1,10 @@
-"""Fixtures for the emulator's tests: the plugin's emulator, custom emulators, and a tiny API client."""
+"""Fixtures for the emulator's tests: the plugin's emulator, custom emulators, and tiny API clients."""
 
 from __future__ import annotations
 
+import json
+import socket
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -57,6 +60,99 @@ class ApiClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+class RawConnection:
+    """Speak HTTP/1.1 over a plain socket, to see exactly which bytes the emulator sends, and when."""
+
+    def __init__(self, emulator: DataloreEmulator) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", emulator.port), timeout=5)
+        self.buffer = b""
+
+    def send(self, method: str = "GET", path: str = "/api/run/v1/abc", body: Any = None) -> float:
+        """Send one request with the default token; return when it was sent (``time.monotonic``)."""
+        payload = b"" if body is None else json.dumps(body).encode()
+        head = f"{method} {path} HTTP/1.1\r\nHost: emulator\r\nAuthorization: Bearer {TOKEN}\r\n"
+        if body is not None:
+            head += "Content-Type: application/json\r\n"
+        self.sock.sendall(f"{head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
+        return time.monotonic()
+
+    def recv(self) -> bytes:
+        """Return the next bytes the server sent (b"" at the end of the stream), past what is buffered."""
+        data, self.buffer = self.buffer or self.sock.recv(65536), b""
+        return data
+
+    def read_until(self, marker: bytes) -> bytes:
+        """Return everything up to and including ``marker``, keeping what follows for the next read."""
+        data = b""
+        while marker not in data:
+            chunk = self.recv()
+            assert chunk, f"the connection closed before {marker!r}; got {data[:300]!r}"
+            data += chunk
+        end = data.index(marker) + len(marker)
+        self.buffer = data[end:]
+        return data[:end]
+
+    def read_exactly(self, size: int) -> bytes:
+        """Return the next ``size`` bytes."""
+        data = b""
+        while len(data) < size:
+            chunk = self.recv()
+            assert chunk, f"the connection closed after {len(data)} of {size} bytes"
+            data += chunk
+        self.buffer = data[size:]
+        return data[:size]
+
+    def read_response(self) -> tuple[bytes, bytes]:
+        """Return the head (status line and headers) and the Content-Length body of the next response."""
+        head = self.read_until(b"\r\n\r\n")
+        return head, self.read_exactly(int(self.headers(head)["content-length"]))
+
+    def read_to_end(self) -> bytes:
+        """Return everything until the server closes the connection."""
+        data = b""
+        while chunk := self.recv():
+            data += chunk
+        return data
+
+    @staticmethod
+    def headers(head: bytes) -> dict[str, str]:
+        """Return the headers of a raw response head, by lower-case name."""
+        lines = head.decode("latin-1").split("\r\n")[1:]
+        return {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if line)}
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_connection() -> Iterator[Callable[[DataloreEmulator], RawConnection]]:
+    """Return a factory of raw HTTP/1.1 socket connections to an emulator, all closed at teardown."""
+    connections: list[RawConnection] = []
+
+    def connect(emulator: DataloreEmulator) -> RawConnection:
+        connections.append(RawConnection(emulator))
+        return connections[-1]
+
+    yield connect
+    for connection in connections:
+        connection.close()
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., bool]:
+    """Return a function polling ``predicate`` until true or ``timeout`` seconds pass; return its last value."""
+
+    def wait(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.01)
+        return predicate()
+
+    return wait
 
 
 @pytest.fixture

@@ -13,15 +13,6 @@ from airflow_provider_datalore.emulator import EmulatorConfig, Fault, Notebook
 TOKEN = "emulator-token"
 
 
-def _wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
 def test_injected_status_with_retry_after_then_normal(api, datalore_emulator):
     run_id = api.start_id()
     datalore_emulator.add_faults(Fault(endpoint="status", status=503, retry_after="2", times=2))
@@ -131,7 +122,7 @@ def test_malformed_json_is_200_with_a_truncated_json_body(api, datalore_emulator
         response.json()
 
 
-def test_delay_makes_a_short_client_timeout_fire_then_serves(api, datalore_emulator):
+def test_delay_makes_a_short_client_timeout_fire_then_serves(api, datalore_emulator, wait_for):
     run_id = api.start_id()
     datalore_emulator.add_faults(Fault(endpoint="status", action="delay", seconds=0.5))
 
@@ -139,7 +130,7 @@ def test_delay_makes_a_short_client_timeout_fire_then_serves(api, datalore_emula
         api.status(run_id, timeout=0.1)
 
     assert api.status(run_id).status_code == 200
-    assert _wait_for(lambda: any(e.fault == "delay" and e.status == 200 for e in datalore_emulator.journal))
+    assert wait_for(lambda: any(e.fault == "delay" and e.status == 200 for e in datalore_emulator.journal))
 
 
 def test_a_delayed_request_is_journaled_on_arrival(api, datalore_emulator):
@@ -167,7 +158,7 @@ def test_delay_that_the_client_waits_out_is_answered_normally(api, datalore_emul
     assert response.json()["runId"] in datalore_emulator.runs
 
 
-def test_a_timed_out_start_still_creates_the_run(api, datalore_emulator):
+def test_a_timed_out_start_still_creates_the_run(api, datalore_emulator, wait_for):
     datalore_emulator.add_faults(Fault(endpoint="run", action="delay", seconds=0.3))
 
     with pytest.raises(requests.exceptions.ReadTimeout):
@@ -178,7 +169,7 @@ def test_a_timed_out_start_still_creates_the_run(api, datalore_emulator):
             timeout=0.05,
         )
 
-    assert _wait_for(lambda: len(datalore_emulator.runs) == 1), "the server got the request: the run goes on"
+    assert wait_for(lambda: len(datalore_emulator.runs) == 1), "the server got the request: the run goes on"
 
 
 @pytest.mark.parametrize(
