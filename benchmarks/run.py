@@ -68,11 +68,11 @@ Every goal was met by the code as it stood when the benchmark was first run. One
 figures, and the benchmark caught it: letting aiohttp honour HTTP(S)_PROXY with `trust_env=True` made it
 read the environment on every request, and CPU per poll doubled (N=1000 HTTPS: 0.61 against 0.29 CPU s
 per 1000 polls; HTTP 0.53 against 0.23). The proxy is now looked up once per trigger transport
-(`transport._proxy_for`) and passed explicitly; the figures above are measured after that fix. They
+(`transport/sessions.py`, `proxy_for`) and passed explicitly; the figures above are measured after that fix. They
 reflect these choices:
 
-- `transport.py` shares one aiohttp session (one connection pool, one TLS context) among all Datalore
-  triggers on the triggerer's event loop, ref-counted, so polls reuse keep-alive connections: the server
+- `transport/sessions.py` shares one aiohttp session per Datalore server (one connection pool, one TLS
+  context) among all the triggers on the triggerer's event loop, ref-counted, so polls reuse keep-alive connections: the server
   sees a few hundred TCP connections for tens of thousands of polls. dbt Cloud's hook opens a new
   `aiohttp.ClientSession` (so a new TCP connection and TLS handshake) for every poll.
 - the hook reads the connection once per trigger (`a_get_settings` caches it) and builds nothing heavy per

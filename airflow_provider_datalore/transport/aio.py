@@ -85,7 +85,7 @@ class AsyncTransport:
                 call.method,
                 self.settings.base_url + call.path,
                 json=body,
-                headers={"Authorization": f"Bearer {self.settings.token}", "Accept-Encoding": "identity"},
+                headers={"Authorization": f"Bearer {self.settings.token}"},
                 timeout=timeout,
                 allow_redirects=False,
                 proxy=self._proxy,
@@ -103,8 +103,10 @@ class AsyncTransport:
 
 async def _read_body(response: aiohttp.ClientResponse) -> bytes:
     """Read the raw (still compressed) body, at most ``MAX_REPLY_BYTES``; ``ReplyTooLarge`` beyond."""
-    if response.content_length is not None and response.content_length > MAX_REPLY_BYTES:
-        raise ReplyTooLarge(f"a reply of {response.content_length} bytes")
+    if response.content_length is not None:
+        if response.content_length > MAX_REPLY_BYTES:
+            raise ReplyTooLarge(f"a reply of {response.content_length} bytes")
+        return await response.read()  # aiohttp reads no more than the Content-Length it announced
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(CHUNK_BYTES):

@@ -81,7 +81,10 @@ def _new_session(verify: bool | str, user_agent: str) -> aiohttp.ClientSession:
     )
     # No automatic decompression: a reply is inflated only within the bound (replies.decoded_body).
     return aiohttp.ClientSession(
-        connector=connector, headers={"User-Agent": user_agent}, auto_decompress=False
+        connector=connector,
+        # Replies are small: no compression, so nothing can inflate in memory.
+        headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},
+        auto_decompress=False,
     )
 
 
