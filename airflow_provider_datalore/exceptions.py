@@ -33,7 +33,8 @@ class DataloreApiError(DataloreError):
         self.http_status = http_status
         #: The method and path, e.g. ``POST /api/run/v1/notebook``.
         self.endpoint = endpoint
-        #: The text of the server's JSON ``{"error": ...}`` body; None when the body was not JSON.
+        #: The text of Datalore's ``{"error": ...}`` reply; None when the reply had another shape (HTML, a
+        #: web framework's generic JSON error): then it did not come from the Run API.
         self.server_message = server_message
 
 

@@ -7,15 +7,19 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_datalore.checks import MAX_RUN_ID_LENGTH, check_run_id
 from airflow_provider_datalore.clipping import clip, show
 from airflow_provider_datalore.exceptions import DataloreResponseError
-from airflow_provider_datalore.urls import absolute_url, is_notebook_id, notebook_url
+from airflow_provider_datalore.reply_fields import (
+    notebook_from_reply,
+    optional_bool,
+    optional_str,
+    parse_artifacts,
+    parse_time,
+    reply_run_id,
+)
+from airflow_provider_datalore.urls import notebook_url
 
 log = logging.getLogger(__name__)
-
-#: Characters of an artifact's name or path at most: longer is not a file a notebook run wrote.
-MAX_ARTIFACT_TEXT = 2048
 
 KNOWN_FIELDS = frozenset(
     {
@@ -70,8 +74,13 @@ class DataloreRun:
 
     @property
     def is_finished(self) -> bool:
-        """Whether the run has ended (the server no longer reports a status)."""
-        return self.status is None
+        """
+        Whether the run has ended: the reply has no ``status``, or it has an ``endTime``.
+
+        The docs say ``status`` is "only present while the run is in progress", yet their own example reply
+        shows a status next to ``endTime`` and ``success``: a run that has an end time has ended.
+        """
+        return self.status is None or self.end_time is not None
 
     @property
     def is_successful(self) -> bool:
@@ -101,16 +110,25 @@ class DataloreRun:
         return f"Datalore run {self.run_id}{where} failed{reason}"
 
     @classmethod
-    def from_response(cls, payload: object, *, base_url: str, run_id: str | None = None) -> DataloreRun:
+    def from_response(
+        cls,
+        payload: object,
+        *,
+        base_url: str,
+        run_id: str | None = None,
+        notebook_id: str | None = None,
+    ) -> DataloreRun:
         """
         Parse the status endpoint's JSON.
 
-        Unknown fields and status values are tolerated and logged; times may be ISO-8601 or epoch
-        milliseconds.
+        Unknown fields and status values are tolerated and logged; see ``reply_fields`` for how times and
+        artifacts are read.
 
         :param payload: The decoded JSON body.
         :param base_url: The connection's base URL, to make artifact and notebook URLs absolute.
         :param run_id: The run id that was asked for; the body's ``runId`` is used only without one.
+        :param notebook_id: The notebook the run belongs to, when the caller knows it (the task that
+            started it); else it is read from the reply's ``userId`` and ``notebookId``.
         :raises DataloreResponseError: The body is not a JSON object describing a run.
         """
         where = f"for run {run_id}" if run_id else "from Datalore"
@@ -126,26 +144,38 @@ class DataloreRun:
         unknown = sorted(set(payload) - KNOWN_FIELDS)
         if unknown:
             log.debug(
-                "Datalore's status response %s has fields this provider does not know: %s", where, unknown
+                "Datalore's status response %s has fields this provider does not know: %s",
+                where,
+                show(unknown),
             )
-        notebook_id = _notebook_id(payload.get("userId"), payload.get("notebookId"), where)
+        if notebook_id is None:
+            notebook_id = notebook_from_reply(payload.get("userId"), payload.get("notebookId"), where)
         status = payload.get("status")
-        return cls(
+        run = cls(
             run_id=run_id if run_id is not None else reply_run_id(payload, f"status response {where}"),
             notebook_id=notebook_id,
             notebook_url=notebook_url(base_url, notebook_id) if notebook_id else None,
             # Only its presence matters; the text is shown, so a megabyte of it is clipped.
             status=None if status is None else clip(status) if isinstance(status, str) else show(status),
-            success=_optional_bool(payload.get("success"), "success", where),
-            start_time=_parse_time(payload.get("startTime"), "startTime", where),
-            end_time=_parse_time(payload.get("endTime"), "endTime", where),
-            update_report=_optional_str(payload.get("updateReport")),
-            direct_file_storage_write=_optional_bool(
+            success=optional_bool(payload.get("success"), "success", where),
+            start_time=parse_time(payload.get("startTime"), "startTime", where),
+            end_time=parse_time(payload.get("endTime"), "endTime", where),
+            update_report=optional_str(payload.get("updateReport")),
+            direct_file_storage_write=optional_bool(
                 payload.get("directFileStorageWrite"), "directFileStorageWrite", where
             ),
-            read_only=_optional_bool(payload.get("readOnly"), "readOnly", where),
-            artifacts=_parse_artifacts(payload.get("artifacts"), base_url, where),
+            read_only=optional_bool(payload.get("readOnly"), "readOnly", where),
+            artifacts=parse_artifacts(payload.get("artifacts"), base_url, where),
         )
+        if run.status is not None and run.end_time is not None:
+            log.warning(
+                "Datalore's status response %s has status %r and endTime %s: the run has ended, so "
+                "success decides.",
+                where,
+                run.status,
+                run.end_time.isoformat(),
+            )
+        return run
 
     def timeout_message(self, waited: float | None = None) -> str:
         """Return the message for a wait that ran out: the run itself goes on in Datalore."""
@@ -190,103 +220,6 @@ class DataloreRun:
             read_only=data.get("read_only"),
             artifacts=tuple(DataloreArtifact(**artifact) for artifact in data.get("artifacts") or ()),
         )
-
-
-def reply_run_id(payload: object, where: str) -> str:
-    """
-    Return the ``runId`` a reply names, checked like a run id from a user.
-
-    :param where: The reply, for the message, e.g. ``"reply to POST /api/run/v1/notebook"``.
-    :raises DataloreResponseError: No ``runId``, or one that is not a run id (too long, ``..``, a newline).
-    """
-    value = payload.get("runId") if isinstance(payload, dict) else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if value is None:
-        raise DataloreResponseError(f"Datalore's {where} names no runId: {show(payload)}")
-    try:
-        return check_run_id(value)
-    except ValueError:
-        raise DataloreResponseError(
-            f"Datalore's {where} has runId {show(value)}; expected a run id (one path segment of at most "
-            f"{MAX_RUN_ID_LENGTH} printable characters): {show(payload)}"
-        ) from None
-
-
-def _notebook_id(user_id: object, notebook_id: object, where: str) -> str | None:
-    """Return ``owner/notebook`` from the reply, or None when it names none that is valid."""
-    if not isinstance(notebook_id, str) or not notebook_id:
-        return None
-    if "/" not in notebook_id and isinstance(user_id, str) and user_id:
-        notebook_id = f"{user_id}/{notebook_id}"
-    if is_notebook_id(notebook_id):
-        return notebook_id
-    log.debug(
-        "Ignoring notebook %s in Datalore's status response %s: not a notebook id.", show(notebook_id), where
-    )
-    return None
-
-
-def _optional_bool(value: object, name: str, where: str) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    log.warning("Ignoring %s=%s in Datalore's status response %s: not a boolean.", name, show(value), where)
-    return None
-
-
-def _optional_str(value: object) -> str | None:
-    if value is None:
-        return None
-    return clip(value) if isinstance(value, str) else show(value)
-
-
-def _parse_time(value: object, name: str, where: str) -> datetime.datetime | None:
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        if isinstance(value, (int, float)):
-            return datetime.datetime.fromtimestamp(value / 1000, tz=datetime.UTC)
-        if isinstance(value, str):
-            if value.strip().lstrip("-").isdigit():
-                return datetime.datetime.fromtimestamp(int(value) / 1000, tz=datetime.UTC)
-            parsed = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
-        raise TypeError
-    except (TypeError, ValueError, OverflowError, OSError):
-        log.warning("Ignoring %s=%s in Datalore's status response %s: not a time.", name, show(value), where)
-        return None
-
-
-def _parse_artifacts(value: object, base_url: str, where: str) -> tuple[DataloreArtifact, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise DataloreResponseError(
-            f"Datalore's status response {where} has artifacts {show(value)}; expected a list"
-        )
-    artifacts = []
-    for item in value:
-        name = item.get("name") if isinstance(item, dict) else None
-        path = item.get("path", "") if isinstance(item, dict) else None
-        if (
-            not isinstance(path, str)
-            or not isinstance(name, (str, type(None)))
-            or max(len(path), len(name or "")) > MAX_ARTIFACT_TEXT
-        ):
-            raise DataloreResponseError(
-                f"Datalore's status response {where} has artifact {show(item)}; expected "
-                f'{{"name": ..., "path": ...}}, strings of at most {MAX_ARTIFACT_TEXT} characters'
-            )
-        path = path or ""
-        name = name if name is not None else path.rsplit("/", 1)[-1]
-        artifacts.append(
-            DataloreArtifact(name=name, path=path, url=absolute_url(base_url, path) if path else "")
-        )
-    return tuple(artifacts)
 
 
 def _from_iso(value: str | None) -> datetime.datetime | None:

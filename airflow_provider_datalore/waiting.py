@@ -40,8 +40,15 @@ class DataloreRunWaitMixin:
 
         return DataloreHook(datalore_conn_id=self.datalore_conn_id)
 
-    def defer_until_finished(self, run_id: str, poll_seconds: float, timeout_seconds: float) -> None:
-        """Hand the waiting to the triggerer, with an absolute deadline ``timeout_seconds`` from now."""
+    def defer_until_finished(
+        self, run_id: str, poll_seconds: float, timeout_seconds: float, notebook_id: str | None = None
+    ) -> None:
+        """
+        Hand the waiting to the triggerer, with an absolute deadline ``timeout_seconds`` from now.
+
+        :param notebook_id: The run's notebook when the task knows it; else the trigger reads it from the
+            status replies.
+        """
         from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
 
         self.defer(
@@ -50,6 +57,7 @@ class DataloreRunWaitMixin:
                 datalore_conn_id=self.datalore_conn_id,
                 poll_interval=poll_seconds,
                 end_time=time.time() + timeout_seconds,
+                notebook_id=notebook_id,
             ),
             method_name="execute_complete",
             timeout=datetime.timedelta(seconds=timeout_seconds) + DEFERRAL_GRACE,

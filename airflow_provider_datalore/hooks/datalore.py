@@ -17,9 +17,7 @@ from airflow_provider_datalore.connection_form import (
     legacy_ui_field_behaviour,
 )
 from airflow_provider_datalore.exceptions import (
-    DataloreApiError,
-    DataloreAuthenticationError,
-    DataloreError,
+    DataloreBadRequestError,
     DataloreResponseError,
     DataloreRunTimeoutError,
 )
@@ -38,9 +36,6 @@ from airflow_provider_datalore.urls import normalize_notebook_id, notebook_url
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.transport.aio import AsyncTransport
-
-#: A run id no run has: reading it proves the token without starting anything.
-PROBE_RUN_ID = "airflow-connection-test"
 
 
 class DataloreHook(BaseHook):
@@ -157,7 +152,10 @@ class DataloreHook(BaseHook):
         notebook = request.notebook_id
         call = start_call(self.base_url, notebook)
         self.log.info("Starting a Datalore run of notebook %s (%s).", notebook, call.notebook_url)
-        payload = self._transport.request(call, request.to_json())
+        try:
+            payload = self._transport.request(call, request.to_json())
+        except DataloreBadRequestError as err:
+            raise _maybe_older_server(err, request) from None
         try:
             run_id = reply_run_id(payload, f"reply to {call.where}")
         except DataloreResponseError as err:
@@ -190,36 +188,38 @@ class DataloreHook(BaseHook):
             self.build_run_request(notebook_id, parameters, update_report, direct_file_storage_write)
         )
 
-    def get_run(self, run_id: str, *, timeout: float | None = None) -> DataloreRun:
+    def get_run(
+        self, run_id: str, *, timeout: float | None = None, notebook_id: str | None = None
+    ) -> DataloreRun:
         """
         Return the run's current state (retried on transient failures).
 
         :param run_id: The run id :meth:`run_notebook` returned.
         :param timeout: Seconds the read may take in all, retries included; None: as many attempts as
             the retry policy allows, each bounded by the connection's timeout.
+        :param notebook_id: The notebook the run belongs to, when known (``"owner/notebook"``): the run
+            is reported as that notebook's. Without it the reply's ``userId``/``notebookId`` name it.
         """
-        call = status_call(run_id)
+        call = status_call(run_id, self.base_url, notebook_id)
         return self._transport.request(
             call, parse=run_parser(call, self.base_url), deadline=_deadline(timeout)
         )
 
-    async def a_get_run(self, run_id: str, *, timeout: float | None = None) -> DataloreRun:
+    async def a_get_run(
+        self, run_id: str, *, timeout: float | None = None, notebook_id: str | None = None
+    ) -> DataloreRun:
         """
-        Return the run's current state without blocking the event loop.
+        Return the run's current state without blocking the event loop (the twin of :meth:`get_run`).
 
         Inside ``async with hook:`` the read reuses the event loop's connections to the server.
-
-        :param run_id: The run id :meth:`run_notebook` returned.
-        :param timeout: Seconds the read may take in all, retries included.
         """
         if self._async_transport is None:
             async with self:
-                return await self.a_get_run(run_id, timeout=timeout)
-        call = status_call(run_id)
+                return await self.a_get_run(run_id, timeout=timeout, notebook_id=notebook_id)
+        base_url = self._async_transport.settings.base_url
+        call = status_call(run_id, base_url, notebook_id)
         return await self._async_transport.request(
-            call,
-            parse=run_parser(call, self._async_transport.settings.base_url),
-            deadline=_deadline(timeout),
+            call, parse=run_parser(call, base_url), deadline=_deadline(timeout)
         )
 
     async def __aenter__(self) -> DataloreHook:
@@ -241,7 +241,11 @@ class DataloreHook(BaseHook):
             await transport.close()
 
     def wait_for_run(
-        self, run_id: str, poll_interval: float = 10, timeout: float | None = 24 * 3600
+        self,
+        run_id: str,
+        poll_interval: float = 10,
+        timeout: float | None = 24 * 3600,
+        notebook_id: str | None = None,
     ) -> DataloreRun:
         """
         Poll the run until it finishes and return it, whether it succeeded or failed.
@@ -249,6 +253,7 @@ class DataloreHook(BaseHook):
         :param run_id: The run id :meth:`run_notebook` returned.
         :param poll_interval: Seconds between polls (> 0).
         :param timeout: Seconds to wait at most (> 0), or None to wait for ever.
+        :param notebook_id: The notebook the run belongs to, when known (see :meth:`get_run`).
         :raises DataloreRunTimeoutError: The run is still in progress after ``timeout``; it goes on in
             Datalore (the Run API cannot stop a run). No read goes on past ``timeout`` (the last may take
             half a second more, to look at the run once more).
@@ -258,7 +263,8 @@ class DataloreHook(BaseHook):
             timeout = check_seconds("timeout", timeout)
         deadline = _deadline(timeout)
         while True:
-            run = self.get_run(run_id, timeout=None if deadline is None else deadline - time.monotonic())
+            remaining = None if deadline is None else deadline - time.monotonic()
+            run = self.get_run(run_id, timeout=remaining, notebook_id=notebook_id)
             if run.is_finished:
                 self.log.info("%s.", run.describe())
                 return run
@@ -271,52 +277,33 @@ class DataloreHook(BaseHook):
             self.log.info("%s; next check in %.0f s.", run.describe(), wait)
             time.sleep(wait)
 
-    def run_notebook_interactive(self, notebook_id: str) -> None:
+    def run_notebook_interactive(self, notebook_id: str, *, timeout: float | None = None) -> None:
         """
         Run a notebook in interactive mode: its outputs are updated in place.
 
-        Datalore returns no run id for this, so there is nothing to wait for.
+        Datalore returns no run id for this, so there is nothing to wait for. Any 2xx is success, whatever
+        its body (the docs describe none). The docs do not say whether Datalore answers at once or when
+        the notebook has finished: a read timeout means the notebook may be running now, and is not retried.
 
         :param notebook_id: ``"owner/notebook"`` or the notebook's URL.
+        :param timeout: Seconds the request may take, instead of the connection's timeout.
         """
         notebook = normalize_notebook_id(notebook_id, base_url=self.base_url)
         call = interactive_call(self.base_url, notebook)
         self.log.info("Running Datalore notebook %s interactively (%s).", notebook, call.notebook_url)
-        self._transport.request(call, {"notebookId": notebook})
+        self._transport.request(call, {"notebookId": notebook}, json_reply=False, timeout=timeout)
 
     # -- connection test and form ------------------------------------------------------------------
 
     def test_connection(self) -> tuple[bool, str]:
         """
-        Check the host and the token without starting anything.
+        Check the URL and the token without starting anything (the connection form's Test button).
 
-        Reads the status of a run id that does not exist: a Datalore server that accepts the token
-        answers in JSON (404: no such run); a bad token gets 401; a wrong URL answers no JSON or not at all.
+        See :func:`~airflow_provider_datalore.connection_test.check_connection` for what it proves.
         """
-        try:
-            settings = self.settings
-            call = status_call(PROBE_RUN_ID)
-            SyncTransport(settings, RetryPolicy(max_attempts=1)).request(call)
-        except DataloreAuthenticationError as err:
-            # Airflow tests an unsaved form under a random connection id: do not name it.
-            server = f": {err.server_message}" if err.server_message else ""
-            return False, (
-                f"Datalore at {settings.base_url} refused the API token (HTTP 401){server}. The token is "
-                "missing, invalid or expired: check the API token (password) of this connection."
-            )
-        except DataloreApiError as err:
-            # A JSON "no such run" (or "bad run id", "no access to it") comes only from the Run API.
-            answered_in_json = err.http_status in (400, 403, 404) and err.server_message is not None
-            if not answered_in_json:
-                if err.http_status is None:
-                    return False, str(err)
-                return False, (
-                    f"{settings.base_url} does not answer like the Datalore Run API (HTTP "
-                    f"{err.http_status} to {call.where}); check the URL and any path prefix. {err}"
-                )
-        except (DataloreError, ValueError) as err:
-            return False, str(err)
-        return True, f"Connected to Datalore at {settings.base_url}: the API token was accepted."
+        from airflow_provider_datalore.connection_test import check_connection
+
+        return check_connection(self)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -332,3 +319,26 @@ class DataloreHook(BaseHook):
 def _deadline(timeout: float | None) -> float | None:
     """Return the ``time.monotonic()`` at which ``timeout`` seconds from now end."""
     return None if timeout is None else time.monotonic() + timeout
+
+
+def _maybe_older_server(err: DataloreBadRequestError, request: DataloreRunRequest) -> DataloreBadRequestError:
+    """Add to a 400 for a run with options that Datalore before 2026.1 does not take, that it may be that."""
+    newer = [
+        name
+        for name, value in (
+            ("parameters", request.parameters),
+            ("directFileStorageWrite", request.direct_file_storage_write),
+        )
+        if value is not None
+    ]
+    if not newer:
+        return err
+    error = DataloreBadRequestError(
+        f"{err} The request carried {' and '.join(newer)}, which the Run API documents from Datalore "
+        f"2026.1 on (the 2025.x docs list only notebookId and updateReport): the server may predate Run "
+        f"API parameters. Upgrade it, or run the notebook without {' and '.join(newer)}.",
+        http_status=err.http_status,
+        endpoint=err.endpoint,
+        server_message=err.server_message,
+    )
+    return error

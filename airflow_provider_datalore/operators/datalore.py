@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_datalore.events import RunEvent
+    from airflow_provider_datalore.run import DataloreRun
+
 
 class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseOperator):
     """
@@ -149,7 +152,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         from airflow_provider_datalore.events import RunEvent
 
         self._remember_run(context, str(external_id))
-        run = self.hook.get_run(str(external_id))
+        run = self.hook.get_run(str(external_id), notebook_id=self._notebook_id)
         self.log.info("A previous try started Datalore run %s: %s.", external_id, run.describe())
         if run.is_successful:
             self._result = self.finish(context, RunEvent.finished(run))
@@ -170,12 +173,17 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         run_id = str(external_id)
         self._remember_run(context, run_id)
         if self.deferrable:
-            run = self.hook.get_run(run_id, timeout=self._timeout_seconds)
+            run = self.hook.get_run(run_id, timeout=self._timeout_seconds, notebook_id=self._notebook_id)
+            self._warn_if_options_ignored(run)
             if not run.is_finished:
                 self.log.info("%s; waiting in the triggerer.", run.describe())
-                self.defer_until_finished(run_id, self._poll_seconds, self._timeout_seconds)
+                self.defer_until_finished(
+                    run_id, self._poll_seconds, self._timeout_seconds, notebook_id=self._notebook_id
+                )
         else:
-            run = self.hook.wait_for_run(run_id, self._poll_seconds, self._timeout_seconds)
+            run = self.hook.wait_for_run(
+                run_id, self._poll_seconds, self._timeout_seconds, notebook_id=self._notebook_id
+            )
         self._result = self.finish(context, RunEvent.finished(run))
         return self._result
 
@@ -184,8 +192,15 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         from airflow_provider_datalore.events import RunEvent
 
         if self._result is None:
-            self._result = self.finish(context, RunEvent.finished(self.hook.get_run(str(external_id))))
+            run = self.hook.get_run(str(external_id), notebook_id=self._notebook_id)
+            self._result = self.finish(context, RunEvent.finished(run))
         return self._result
+
+    def finish(self, context: Context, event: RunEvent) -> dict[str, Any]:
+        """Warn if the server ignored options it was sent (see :meth:`_warn_if_options_ignored`); finish."""
+        if event.run is not None:
+            self._warn_if_options_ignored(event.run)
+        return super().finish(context, event)
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -200,9 +215,51 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         )
 
     @property
+    def _notebook_id(self) -> str:
+        """
+        The notebook this task runs, as ``owner/notebook``: what the task reports about the notebook.
+
+        Never rebuilt from a status reply, whose ``userId`` the docs call only "Notebook user ID" (it may
+        be whoever started the run).
+        """
+        if hasattr(self, "_request"):
+            return self._request.notebook_id
+        from airflow_provider_datalore.urls import normalize_notebook_id
+
+        return normalize_notebook_id(self.notebook_id, base_url=self.hook.base_url)  # after a deferral
+
+    @property
     def _notebook_url(self) -> str:
         """The page of the notebook this task runs."""
-        return self.hook.notebook_url(self._request.notebook_id)
+        return self.hook.notebook_url(self._notebook_id)
+
+    def _warn_if_options_ignored(self, run: DataloreRun) -> None:
+        """
+        Warn once when the server may have ignored ``parameters`` or ``directFileStorageWrite``.
+
+        Both arrived with Datalore 2026.1; an older server may accept and ignore them. The one sign in
+        its replies: status replies without ``directFileStorageWrite``, which 2026.x servers always send.
+        """
+        if getattr(self, "_options_checked", False) or run.direct_file_storage_write is not None:
+            return
+        self._options_checked = True
+        from airflow_provider_datalore.parameters import normalize_parameters
+
+        sent = []
+        if self.parameters is not None:
+            names = [item["name"] for item in normalize_parameters(self.parameters) or []]
+            sent.append(f"parameters {', '.join(names)}" if names else "parameters")
+        if self.direct_file_storage_write is not None:
+            sent.append("directFileStorageWrite")
+        if sent:
+            self.log.warning(
+                "Datalore's status replies for run %s carry no directFileStorageWrite, as replies of servers "
+                "before Datalore 2026.1 do: such a server may have ignored the %s this task sent. Check the "
+                "run's results in %s.",
+                run.run_id,
+                " and ".join(sent),
+                self._notebook_url,
+            )
 
     def on_kill(self) -> None:
         """Say that the run goes on: the Run API cannot stop a run."""
@@ -220,9 +277,14 @@ class DataloreRunInteractiveOperator(BaseOperator):
     Run a Datalore notebook in interactive mode, updating its outputs in place.
 
     Datalore returns no run id and no artifacts for an interactive run, so there is nothing to wait for:
-    the task succeeds as soon as Datalore accepts the request.
+    the task succeeds as soon as Datalore answers with any 2xx, whatever the body (the docs describe
+    none). The docs do not say whether Datalore answers at once or once the notebook has computed; if it
+    does not answer within ``request_timeout``, the notebook may be running now, and the task fails
+    without Airflow's retries (another try would run it again).
 
     :param notebook_id: ``"owner/notebook"`` or the notebook's URL. (templated)
+    :param request_timeout: How long the request may take: a ``timedelta`` or seconds (default: the
+        connection's request timeout). Raise it for a notebook that takes longer to compute.
     :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
     """
 
@@ -231,16 +293,28 @@ class DataloreRunInteractiveOperator(BaseOperator):
     ui_color = "#6B57FF"
     ui_fgcolor = "#FFFFFF"
 
-    def __init__(self, *, notebook_id: str, datalore_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        notebook_id: str,
+        request_timeout: datetime.timedelta | float | None = None,
+        datalore_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.notebook_id = notebook_id
+        self.request_timeout = request_timeout
         self.datalore_conn_id = datalore_conn_id
 
     def execute(self, context: Context) -> None:
         """Ask Datalore to run the notebook interactively; push its URL for the link."""
+        from airflow_provider_datalore.checks import check_seconds
         from airflow_provider_datalore.hooks.datalore import DataloreHook
 
+        timeout = None
+        if self.request_timeout is not None:
+            timeout = check_seconds("request_timeout", self.request_timeout)
         hook = DataloreHook(datalore_conn_id=self.datalore_conn_id)
         notebook_url = hook.notebook_url(self.notebook_id)
         context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=notebook_url)
-        hook.run_notebook_interactive(self.notebook_id)
+        hook.run_notebook_interactive(self.notebook_id, timeout=timeout)

@@ -27,6 +27,11 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
     waits in the triggerer. On success it returns the run as a dict and pushes ``artifacts`` to XCom; a
     failed run fails the task (or skips it with ``soft_fail``). A timeout stops the waiting, not the run.
 
+    The sensor knows only a run id, so the notebook it reports (the ``notebook_url`` XCom, the link, the
+    result's ``notebook_id``) is the one the status replies name: ``userId/notebookId``. The docs call
+    ``userId`` only "Notebook user ID"; where Datalore sends the id of whoever started the run, that URL
+    is wrong. The run operator reports the notebook it was asked to run instead.
+
     :param run_id: The Datalore run to wait for. (templated)
     :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
     :param deferrable: Wait in the triggerer, freeing the worker slot. Defaults to

@@ -59,20 +59,26 @@ class AsyncTransport:
         parse: Callable[[Any], Any] | None = None,
         *,
         deadline: float | None = None,
+        timeout: float | None = None,
+        json_reply: bool = True,
     ) -> Any:
         """
         Send the call, retrying what ``is_retryable`` allows; return the (parsed) JSON. Needs :meth:`open`.
 
         :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
+        :param timeout: Seconds one attempt may take, instead of the connection's timeout.
+        :param json_reply: False: any 2xx is success, whatever its body (which is not read as JSON).
         """
-        attempts = Attempts(self.policy, self.settings.conn_id, self.settings.timeout, deadline)
+        attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
         while True:
             try:
-                return parse_reply(call, await self._attempt(call, body, attempts.budget()), parse)
+                return parse_reply(
+                    call, await self._attempt(call, body, attempts.budget(), json_reply), parse
+                )
             except AttemptFailed as failed:
                 await asyncio.sleep(attempts.wait_after(failed))
 
-    async def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float) -> Any:
+    async def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float, json_reply: bool) -> Any:
         import aiohttp
 
         if self._session is None:
@@ -98,7 +104,7 @@ class AsyncTransport:
             raise AttemptFailed(call, failure=classify_aiohttp_error(exc), detail=describe(exc)) from None
         except Exception as exc:  # the library's own bug or an odd reply: a trigger must not crash on it
             raise AttemptFailed(call, failure=Failure.CONNECTION_LOST, detail=describe(exc)) from None
-        return read_reply(call, status, content, headers, secret=self.settings.token)
+        return read_reply(call, status, content, headers, secret=self.settings.token, json_reply=json_reply)
 
 
 async def _read_body(response: aiohttp.ClientResponse) -> bytes:

@@ -43,7 +43,8 @@ class AttemptFailed(Exception):
     :param detail: What went wrong, already clipped, never holding the token.
     :param retry_after: Seconds the server asked to wait (``Retry-After``).
     :param location: The ``Location`` header of a redirect, clipped.
-    :param server_message: The text of the server's JSON error body, clipped.
+    :param server_message: The text of a Datalore API error reply (``{"error": ...}``), clipped; None
+        when the reply had another shape (not from the Run API).
     """
 
     def __init__(

@@ -25,9 +25,9 @@ def interactive_call(base_url: str, notebook_id: str) -> Call:
     return _notebook_call(base_url, INTERACTIVE_PATH, "run interactively", notebook_id)
 
 
-def status_call(run_id: object) -> Call:
+def status_call(run_id: object, base_url: str | None = None, notebook_id: str | None = None) -> Call:
     """
-    Return ``GET /api/run/v1/{runId}``.
+    Return ``GET /api/run/v1/{runId}``, naming the run's notebook when the caller knows it.
 
     :raises ValueError: ``run_id`` is not a run id (nothing is sent).
     """
@@ -36,6 +36,8 @@ def status_call(run_id: object) -> Call:
         method="GET",
         path=STATUS_PATH.format(run_id=quote(checked, safe="")),
         action=f"read the status of run {checked}",
+        notebook_id=notebook_id,
+        notebook_url=notebook_url(base_url, notebook_id) if base_url and notebook_id else None,
         run_id=checked,
     )
 
@@ -44,7 +46,9 @@ def run_parser(call: Call, base_url: str) -> Any:
     """Return the function that reads a status reply of ``call`` as a :class:`DataloreRun`."""
 
     def parse(payload: Any) -> DataloreRun:
-        return DataloreRun.from_response(payload, base_url=base_url, run_id=call.run_id)
+        return DataloreRun.from_response(
+            payload, base_url=base_url, run_id=call.run_id, notebook_id=call.notebook_id
+        )
 
     return parse
 

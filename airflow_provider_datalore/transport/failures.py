@@ -94,21 +94,31 @@ def _bad_request(call: Call, conn_id: str, server: str) -> str:
 
 
 def _unauthorized(call: Call, conn_id: str, server: str) -> str:
-    return (
+    message = (
         f"Datalore refused the API token (HTTP 401) when asked to {call.action} ({call.where}){server}. "
         f"The token is missing, invalid or expired: check the password of Airflow connection {conn_id!r}."
     )
+    if call.run_id:
+        where = f"follow it at {call.notebook_url}" if call.notebook_url else "follow it in Datalore"
+        message += (
+            f" If it expired while the task waited (Datalore tokens last 30 minutes to a year), run "
+            f"{call.run_id} goes on in Datalore: {where}, and renew the token."
+        )
+    return message
 
 
 def _forbidden(call: Call, conn_id: str, server: str) -> str:
-    what = (
-        f"has view-only access to notebook {call.notebook_id}; running it needs editor access"
-        if call.notebook_id
-        else f"has no access to {call.subject}"
-    )
+    token = f"the API token of Airflow connection {conn_id!r}"
+    if call.method == "POST":
+        what = (
+            f"{token} has view-only access to notebook {call.notebook_id} (running it needs editor "
+            "access), or its scope or the notebook it was made for does not cover this one"
+        )
+    else:
+        what = f"{token} has no access to {call.subject}: its scope or the notebook it was made for does not cover it"
     return (
-        f"Datalore refused to {call.action} ({call.where}, HTTP 403){server}: the API token of "
-        f"Airflow connection {conn_id!r} {what}."
+        f"Datalore refused to {call.action} ({call.where}, HTTP 403){server}: {what} (Datalore 2026.2 "
+        "tokens can be limited to one notebook or to an API scope)."
     )
 
 

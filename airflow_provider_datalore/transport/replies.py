@@ -22,12 +22,17 @@ MAX_REPLY_BYTES = 4 * 1024 * 1024
 
 #: Characters of a server's error text that an error message quotes.
 SERVER_TEXT_LIMIT = 500
+#: The keys of a Datalore API error reply (``{"error": "..."}``; JetBrains' own client also reads
+#: ``message``), as opposed to a web framework's generic error.
+DATALORE_ERROR_KEYS = frozenset({"error", "message", "code"})
 #: Bytes and characters of a body that is not JSON that an error message quotes.
 TEXT_BYTES = 2048
 TEXT_CHARS = 200
 
 
-def read_reply(call: Call, status: int, body: bytes, headers: Mapping[str, str], *, secret: str) -> Any:
+def read_reply(
+    call: Call, status: int, body: bytes, headers: Mapping[str, str], *, secret: str, json_reply: bool = True
+) -> Any:
     """
     Return the JSON of a 2xx reply; raise ``AttemptFailed`` for any other status or an unreadable body.
 
@@ -36,22 +41,25 @@ def read_reply(call: Call, status: int, body: bytes, headers: Mapping[str, str],
 
     :param secret: The API token: a server or proxy that quotes it back gets ``***`` in its place, so the
         token reaches no message, log or XCom through a reply.
+    :param json_reply: False: a 2xx is success whatever its body, and None is returned.
     """
     if secret and secret.encode() in body:
         body = body.replace(secret.encode(), b"***")
     if 200 <= status < 300:
+        if not json_reply:
+            return None
         if not body.strip():
             return {}
         try:
             return json.loads(body)
         except (ValueError, RecursionError):
             raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=f"not JSON: {_text(body)}") from None
-    server_message = _json_error(body)
+    detail, from_run_api = _error_text(body)
     raise AttemptFailed(
         call,
         status=status,
-        detail=server_message if server_message is not None else _text(body),
-        server_message=server_message,
+        detail=detail,
+        server_message=detail if from_run_api else None,
         retry_after=parse_retry_after(headers.get("Retry-After")),
         location=clip(headers["Location"].replace(secret, "***")) if headers.get("Location") else None,
     )
@@ -97,17 +105,24 @@ def parse_reply(call: Call, payload: Any, parse: Callable[[Any], T] | None) -> A
         raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=str(err)) from None
 
 
-def _json_error(body: bytes) -> str | None:
-    """Return the message of a JSON error body (``{"error": ...}``), or None when the body is not JSON."""
+def _error_text(body: bytes) -> tuple[str, bool]:
+    """
+    Return the words of an error reply, and whether it has the shape of a Datalore API error.
+
+    Datalore's APIs answer errors as ``{"error": "message"}``. A framework's generic JSON error (Spring's
+    ``{"timestamp": ..., "status": 404, "error": "Not Found", "path": ...}``) or an HTML page means the
+    request did not reach the Run API: a wrong URL or path prefix.
+    """
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        return None
+        return _text(body), False
     if isinstance(payload, dict):
         for key in ("error", "message", "detail"):
             if isinstance(payload.get(key), str):
-                return clip(payload[key], SERVER_TEXT_LIMIT)
-    return _text(body)
+                from_run_api = key == "error" and set(payload) <= DATALORE_ERROR_KEYS
+                return clip(payload[key], SERVER_TEXT_LIMIT), from_run_api
+    return _text(body), False
 
 
 def _text(body: bytes) -> str:

@@ -75,6 +75,8 @@ class SyncTransport:
         parse: Callable[[Any], Any] | None = None,
         *,
         deadline: float | None = None,
+        timeout: float | None = None,
+        json_reply: bool = True,
     ) -> Any:
         """
         Send the call, retrying what :func:`~airflow_provider_datalore.retry.is_retryable` allows.
@@ -83,15 +85,17 @@ class SyncTransport:
         :param parse: Turns the JSON into a value; its ``DataloreResponseError`` counts as a malformed
             reply (retried for a GET).
         :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
+        :param timeout: Seconds one attempt may take, instead of the connection's timeout.
+        :param json_reply: False: any 2xx is success, whatever its body (which is not read as JSON).
         """
-        attempts = Attempts(self.policy, self.settings.conn_id, self.settings.timeout, deadline)
+        attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
         while True:
             try:
-                return parse_reply(call, self._attempt(call, body, attempts.budget()), parse)
+                return parse_reply(call, self._attempt(call, body, attempts.budget(), json_reply), parse)
             except AttemptFailed as failed:
                 time.sleep(attempts.wait_after(failed))
 
-    def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float) -> Any:
+    def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float, json_reply: bool) -> Any:
         import http.client
 
         import requests
@@ -126,7 +130,14 @@ class SyncTransport:
                 if watchdog.disarm() and failure is not Failure.CONNECT:
                     raise _timed_out(call, budget) from None
                 raise AttemptFailed(call, failure=failure, detail=describe(exc)) from None
-        return read_reply(call, response.status_code, content, response.headers, secret=self.settings.token)
+        return read_reply(
+            call,
+            response.status_code,
+            content,
+            response.headers,
+            secret=self.settings.token,
+            json_reply=json_reply,
+        )
 
     def close(self) -> None:
         """Close the session's connections."""

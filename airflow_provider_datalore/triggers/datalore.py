@@ -30,6 +30,8 @@ class DataloreRunStatusTrigger(BaseTrigger):
     :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
     :param poll_interval: Seconds between polls.
     :param end_time: Deadline as a Unix timestamp; None waits for ever.
+    :param notebook_id: The run's notebook (``owner/notebook``) when the task that started it knows it;
+        else the status replies name it.
     """
 
     def __init__(
@@ -38,8 +40,10 @@ class DataloreRunStatusTrigger(BaseTrigger):
         datalore_conn_id: str = DEFAULT_CONN_ID,
         poll_interval: float = 10.0,
         end_time: float | None = None,
+        notebook_id: str | None = None,
     ) -> None:
         super().__init__()
+        self.notebook_id = notebook_id
         self.run_id = run_id
         self.datalore_conn_id = datalore_conn_id
         self.poll_interval = poll_interval
@@ -54,6 +58,7 @@ class DataloreRunStatusTrigger(BaseTrigger):
                 "datalore_conn_id": self.datalore_conn_id,
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
+                "notebook_id": self.notebook_id,
             },
         )
 
@@ -71,7 +76,7 @@ class DataloreRunStatusTrigger(BaseTrigger):
                 while True:
                     remaining = None if self.end_time is None else self.end_time - time.time()
                     # No poll outlives the deadline, however slowly the server answers.
-                    run = await hook.a_get_run(self.run_id, timeout=remaining)
+                    run = await hook.a_get_run(self.run_id, timeout=remaining, notebook_id=self.notebook_id)
                     if run.is_finished:
                         return RunEvent.finished(run)
                     remaining = None if self.end_time is None else self.end_time - time.time()

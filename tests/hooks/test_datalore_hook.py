@@ -137,7 +137,7 @@ def test_bad_arguments_fail_before_any_request(hook, requests_mock, kwargs, mess
         (
             403,
             DataloreForbiddenError,
-            "has view-only access to notebook alice/sales; running it needs editor",
+            "has view-only access to notebook alice/sales (running it needs editor access), or its scope",
         ),
         (404, DataloreNotFoundError, "notebook alice/sales is not shared with the API token"),
     ],
@@ -342,7 +342,7 @@ def test_wait_for_run_polls_until_finished(hook, requests_mock, sleeps):
 
 
 def test_wait_for_run_timeout_says_the_run_goes_on(hook, requests_mock, sleeps):
-    requests_mock.get(STATUS_URL, json=status_body(status="running"))
+    requests_mock.get(STATUS_URL, json=status_body(status="running", endTime=None))
     with pytest.raises(DataloreRunTimeoutError) as err:
         hook.wait_for_run("run-1", poll_interval=5, timeout=12)
     assert str(err.value) == (
@@ -493,7 +493,11 @@ PROBE_URL = f"{BASE}/api/run/v1/airflow-connection-test"
     ("response", "ok", "message"),
     [
         ({"status_code": 404, "json": {"error": "Run not found"}}, True, f"Connected to Datalore at {BASE}"),
-        ({"status_code": 400, "json": {"error": "Bad run id"}}, True, "the API token was accepted"),
+        (
+            {"status_code": 400, "json": {"error": "Bad run id"}},
+            True,
+            "the Run API answered and accepted the API token",
+        ),
         (
             {"status_code": 401, "json": {"error": "Token expired"}},
             False,

@@ -98,7 +98,7 @@ def test_async_status_survives_reset_and_malformed_json(emulator, retry_waits):
 @pytest.mark.parametrize(
     ("token", "prefix", "ok", "message"),
     [
-        (TOKEN, "", True, "the API token was accepted"),
+        (TOKEN, "", True, "the Run API answered and accepted the API token"),
         ("wrong-token", "", False, "refused the API token (HTTP 401)"),
         (TOKEN, "/wrong-prefix", False, "does not answer like the Datalore Run API (HTTP 404"),
     ],

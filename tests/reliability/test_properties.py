@@ -35,8 +35,8 @@ def test_status_parser_returns_a_run_or_the_documented_error(payload, run_id):
     except DataloreResponseError:
         return
     assert isinstance(run, DataloreRun)
-    # The one rule: finished iff no status; success only when finished with success == true.
-    assert run.is_finished is (payload.get("status") is None)
+    # The one rule: finished iff no status or an end time; success only when finished with success == true.
+    assert run.is_finished is (payload.get("status") is None or run.end_time is not None)
     if run.is_successful:
         assert (
             payload.get("success") in (True, "true", "True", "TRUE")

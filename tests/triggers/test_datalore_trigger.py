@@ -29,7 +29,11 @@ def start(notebook_id: str) -> str:
 
 def test_serialize_round_trips_exactly():
     trigger = DataloreRunStatusTrigger(
-        run_id="r1", datalore_conn_id="dl", poll_interval=2.5, end_time=1795687200.5
+        run_id="r1",
+        datalore_conn_id="dl",
+        poll_interval=2.5,
+        end_time=1795687200.5,
+        notebook_id="alice/sales",
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_datalore.triggers.datalore.DataloreRunStatusTrigger"
@@ -38,6 +42,7 @@ def test_serialize_round_trips_exactly():
         "datalore_conn_id": "dl",
         "poll_interval": 2.5,
         "end_time": 1795687200.5,
+        "notebook_id": "alice/sales",
     }
     assert json.loads(json.dumps(kwargs)) == kwargs
     again = DataloreRunStatusTrigger(**kwargs)
