@@ -194,3 +194,23 @@ def test_async_trusts_the_same_ca_bundle_as_requests(datalore_connection, monkey
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_file)
         run_id = DataloreHook().run_notebook("demo/nb")
         assert asyncio.run(DataloreHook().a_get_run(run_id)).is_successful
+
+
+@pytest.mark.parametrize("reply", ["spring_json", "html", "text"])
+def test_test_connection_with_a_wrong_path_prefix(datalore_connection, reply):
+    """A server that answers the probe with a framework's JSON 404 (or HTML) is not the Run API."""
+    from airflow_provider_datalore.emulator import DataloreEmulator, EmulatorConfig
+
+    config = EmulatorConfig.from_dict({**EmulatorConfig.default().to_dict(), "unknown_path_reply": reply})
+    with DataloreEmulator(config, prefix="/datalore") as emulator:
+        datalore_connection(host=emulator.url.removesuffix("/datalore"), password="emulator-token")
+        ok, message = DataloreHook().test_connection()
+        assert ok is False
+        assert "does not answer like the Datalore Run API (HTTP 404" in message
+        assert "check the URL and any path prefix" in message
+        datalore_connection(host=emulator.url, password="emulator-token")
+        assert DataloreHook().test_connection() == (
+            True,
+            f"Connected to Datalore at {emulator.url}: the Run API answered and accepted the API token. "
+            "Nothing was started; whether the token may run a given notebook shows when a task runs it.",
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tests.integration import test_real_datalore
 from tests.integration.test_fault_matrix import CASES
 from tests.reliability import test_hostile
 
@@ -12,7 +13,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
 
 def test_every_case_is_documented_once():
-    fault_matrix = DOC.read_text().split("## Hostile servers and input", 1)[0]
+    fault_matrix = DOC.read_text().split("## Real servers: where the docs are silent", 1)[0]
     rows = re.findall(r"^\| `([a-z0-9-]+)` \|", fault_matrix, flags=re.MULTILINE)
     assert sorted(rows) == sorted(case.id for case in CASES)
 
@@ -34,3 +35,11 @@ def test_every_hostile_case_is_documented_once():
     ]
     assert len(rows) == len(set(rows))
     assert sorted(rows) == sorted(tests)
+
+
+def test_every_real_server_case_is_documented_once():
+    """The "Real servers" table and tests/integration/test_real_datalore.py list the same cases."""
+    section = DOC.read_text().split("## Real servers: where the docs are silent", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.MULTILINE)
+    assert len(rows) == len(set(rows))
+    assert sorted(rows) == sorted(case.id for case in test_real_datalore.CASES)
