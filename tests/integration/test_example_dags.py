@@ -136,3 +136,19 @@ def test_the_notebook_link_points_at_the_notebook(example_dags, emulator):
             assert DataloreNotebookLink().get_link(dag.get_task(task_id), ti_key=ti.key) == expected
         else:  # Airflow 3 asks it on the worker when the task ends, and stores it for the UI
             assert xcom(dag_run, task_id, "_link_DataloreNotebookLink") == expected
+
+
+def test_interactive_refresh(example_dags, emulator, trigger_runs):
+    dag_run = run_dag(example_dags.get_dag("datalore_interactive_refresh"))
+    assert task_states(dag_run) == {"recompute_dashboard": "success"}
+    (request,) = emulator.journal
+    assert (request.method, request.path, request.body) == (
+        "POST",
+        "/api/computation/v1/notebook",
+        {"notebookId": "demo/sales-report"},
+    )
+    assert emulator.interactive_runs == ["demo/sales-report"]
+    assert (
+        xcom(dag_run, "recompute_dashboard", "notebook_url") == f"{emulator.url}/notebook/demo/sales-report"
+    )
+    assert trigger_runs == []

@@ -21,7 +21,11 @@ from tests.helpers import fast, run_dag, task_states, xcom
 
 pytestmark = pytest.mark.integration
 
-REFRESH = "refresh_sales_report"
+#: The example DAGs the cases run, and the task that talks to Datalore.
+DAGS = {
+    "refresh": ("datalore_scheduled_refresh", "refresh_sales_report"),
+    "interactive": ("datalore_interactive_refresh", "recompute_dashboard"),
+}
 NB = "demo/sales-report"
 #: The scheduled-refresh example sends these parameters.
 SENT_PARAMETERS = "parameters start_date, end_date, region"
@@ -37,7 +41,7 @@ class Case:
     #: The token's settings (scope, single_notebook, notebooks); ``expire_after_start``: seconds after
     #: the run starts at which the token expires (``DataloreEmulator.expire_token``).
     token: dict[str, Any] = field(default_factory=dict)
-    #: "refresh" (the scheduled-refresh example) or "interactive" (a DAG with the interactive operator).
+    #: "refresh" (the scheduled-refresh example) or "interactive" (the interactive-refresh example).
     dag: str = "refresh"
     task: dict[str, Any] = field(default_factory=dict)
     state: str = "success"
@@ -198,26 +202,6 @@ class _Started:
         return f"<UTC time within {self.within} s of {self.start}>"
 
 
-def _interactive_dag(**task_kwargs: Any) -> Any:
-    from airflow.providers.common.compat.sdk import DAG
-
-    from airflow_provider_datalore.operators.datalore import DataloreRunInteractiveOperator
-
-    with DAG(
-        dag_id="datalore_interactive_probe",
-        schedule=None,
-        start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
-    ) as dag:
-        DataloreRunInteractiveOperator(
-            task_id="rerun_outputs",
-            notebook_id=NB,
-            retries=2,
-            retry_delay=datetime.timedelta(0),
-            **task_kwargs,
-        )
-    return dag
-
-
 def _emulator(case: Case):
     from airflow_provider_datalore.emulator import DataloreEmulator, EmulatorConfig
 
@@ -253,15 +237,12 @@ def test_server(case, deferrable, example_dags, datalore_connection, retry_waits
         datalore_connection(host=emulator.url)
         if "expire_after_start" in case.token:
             _expire_after_start(emulator, case.token["expire_after_start"])
-        if case.dag == "interactive":
-            dag, task_id = _interactive_dag(**case.task), "rerun_outputs"
-        else:
-            dag = fast(example_dags.get_dag("datalore_scheduled_refresh"), deferrable=deferrable)
-            task_id = REFRESH
-            task = dag.get_task(REFRESH)
-            task.retry_delay = datetime.timedelta(0)
-            for name, value in case.task.items():
-                setattr(task, name, value)
+        dag_id, task_id = DAGS[case.dag]
+        dag = fast(example_dags.get_dag(dag_id), deferrable=deferrable)
+        task = dag.get_task(task_id)
+        task.retry_delay = datetime.timedelta(0)
+        for name, value in case.task.items():
+            setattr(task, name, value)
         dag_run = run_dag(dag)
         log = "".join(capfd.readouterr())
 
