@@ -17,25 +17,12 @@ from airflow_provider_datalore.reply_fields import (
     parse_time,
     reply_run_id,
 )
+from airflow_provider_datalore.run_api import STATUS_FIELDS
 from airflow_provider_datalore.urls import notebook_url
 
 log = logging.getLogger(__name__)
 
-KNOWN_FIELDS = frozenset(
-    {
-        "runId",
-        "userId",
-        "notebookId",
-        "startTime",
-        "endTime",
-        "success",
-        "status",
-        "updateReport",
-        "directFileStorageWrite",
-        "artifacts",
-        "readOnly",
-    }
-)
+KNOWN_FIELDS = frozenset(STATUS_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -71,6 +58,9 @@ class DataloreRun:
     direct_file_storage_write: bool | None = None
     read_only: bool | None = None
     artifacts: tuple[DataloreArtifact, ...] = field(default_factory=tuple)
+    #: Whether the reply set ``endTime`` (even to something that is not a time, which ``end_time`` leaves
+    #: out). Not compared: it only matters beside a ``status``, and ``state`` carries it through to_dict.
+    ended: bool = field(default=False, compare=False)
 
     @property
     def is_finished(self) -> bool:
@@ -80,7 +70,7 @@ class DataloreRun:
         The docs say ``status`` is "only present while the run is in progress", yet their own example reply
         shows a status next to ``endTime`` and ``success``: a run that has an end time has ended.
         """
-        return self.status is None or self.end_time is not None
+        return self.status is None or self.ended or self.end_time is not None
 
     @property
     def is_successful(self) -> bool:
@@ -166,14 +156,15 @@ class DataloreRun:
             ),
             read_only=optional_bool(payload.get("readOnly"), "readOnly", where),
             artifacts=parse_artifacts(payload.get("artifacts"), base_url, where),
+            ended=payload.get("endTime") not in (None, ""),
         )
-        if run.status is not None and run.end_time is not None:
+        if run.status is not None and run.ended:
             log.warning(
                 "Datalore's status response %s has status %r and endTime %s: the run has ended, so "
                 "success decides.",
                 where,
                 run.status,
-                run.end_time.isoformat(),
+                show(payload.get("endTime")),
             )
         return run
 
@@ -219,6 +210,8 @@ class DataloreRun:
             direct_file_storage_write=data.get("direct_file_storage_write"),
             read_only=data.get("read_only"),
             artifacts=tuple(DataloreArtifact(**artifact) for artifact in data.get("artifacts") or ()),
+            # to_dict() keeps no "ended": a run with a status that had ended says so by its state.
+            ended=data.get("status") is not None and data.get("state") in ("success", "failed"),
         )
 
 

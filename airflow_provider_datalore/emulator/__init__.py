@@ -29,6 +29,7 @@ from airflow_provider_datalore.emulator.config import (
     Notebook,
 )
 from airflow_provider_datalore.emulator.state import JournalEntry, Run
+from airflow_provider_datalore.emulator.tokens import ApiToken
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.emulator.server import DataloreEmulator
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_NOTEBOOK",
     "DEFAULT_TOKEN",
     "READ_ONLY_NOTEBOOK",
+    "ApiToken",
     "Artifact",
     "DataloreEmulator",
     "EmulatorConfig",

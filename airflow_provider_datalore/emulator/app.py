@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -12,9 +13,11 @@ from aiohttp import web
 
 from airflow_provider_datalore.emulator.config import parse_faults
 from airflow_provider_datalore.emulator.errors import ApiError
-from airflow_provider_datalore.emulator.faults import Reply, apply_fault
+from airflow_provider_datalore.emulator.faults import apply_fault
+from airflow_provider_datalore.emulator.replies import Reply, interactive_reply, not_found_reply
 from airflow_provider_datalore.emulator.state import EmulatorState, JournalEntry, JournalSlot
 from airflow_provider_datalore.emulator.validation import parse_interactive_request, parse_run_request
+from airflow_provider_datalore.run_api import INTERACTIVE_PATH, RUN_PATH, STATUS_PATH
 
 CONTROL_PREFIX = "/_emulator"
 STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("state", EmulatorState)
@@ -31,6 +34,8 @@ class _Incoming:
     body_is_json: bool
     auth_present: bool
     token: str | None
+    #: The 401 or 403 that the token gets whatever it asks, if any.
+    auth_error: ApiError | None
     token_valid: bool
     content_type: str
     time: float
@@ -39,11 +44,12 @@ class _Incoming:
 
 @dataclass
 class _Outcome:
-    """The response the emulator decided on for a request, before any fault replaces it."""
+    """The answer the emulator decided on for a request, before any fault replaces it."""
 
-    status: int
-    body: Any
+    reply: Reply
     run_id: str | None = None
+    #: Seconds to hold the answer (an interactive run, on a server that answers when it is done).
+    wait: float = 0.0
 
 
 _Operation = Callable[[EmulatorState, _Incoming, dict[str, str]], _Outcome]
@@ -53,9 +59,9 @@ def create_app(state: EmulatorState, prefix: str = "") -> web.Application:
     """Build the aiohttp app serving the Run API under ``prefix`` and the control plane at the root."""
     app = web.Application(client_max_size=1024 * 1024)
     app[STATE_KEY] = state
-    app.router.add_post(f"{prefix}/api/run/v1/notebook", _endpoint("run", _run_notebook))
-    app.router.add_get(f"{prefix}/api/run/v1/{{run_id}}", _endpoint("status", _run_status), allow_head=False)
-    app.router.add_post(f"{prefix}/api/computation/v1/notebook", _endpoint("interactive", _run_interactive))
+    app.router.add_post(f"{prefix}{RUN_PATH}", _endpoint("run", _run_notebook))
+    app.router.add_get(f"{prefix}{STATUS_PATH}", _endpoint("status", _run_status), allow_head=False)
+    app.router.add_post(f"{prefix}{INTERACTIVE_PATH}", _endpoint("interactive", _run_interactive))
     app.router.add_get(f"{CONTROL_PREFIX}/journal", _control_journal)
     app.router.add_get(f"{CONTROL_PREFIX}/runs", _control_runs)
     app.router.add_get(f"{CONTROL_PREFIX}/interactive", _control_interactive)
@@ -72,20 +78,20 @@ def create_app(state: EmulatorState, prefix: str = "") -> web.Application:
 def _run_notebook(state: EmulatorState, incoming: _Incoming, _: dict[str, str]) -> _Outcome:
     assert incoming.token is not None
     _require_json(incoming)
-    run = state.start_run(incoming.token, parse_run_request(incoming.body))
-    return _Outcome(200, {"runId": run.run_id}, run_id=run.run_id)
+    run = state.start_run(incoming.token, parse_run_request(incoming.body, state.server_version))
+    return _Outcome(Reply.json(200, {"runId": run.run_id}), run_id=run.run_id)
 
 
 def _run_status(state: EmulatorState, incoming: _Incoming, match: dict[str, str]) -> _Outcome:
     assert incoming.token is not None
-    return _Outcome(200, state.poll_run(incoming.token, match["run_id"]))
+    return _Outcome(Reply.json(200, state.poll_run(incoming.token, match["run_id"])))
 
 
 def _run_interactive(state: EmulatorState, incoming: _Incoming, _: dict[str, str]) -> _Outcome:
     assert incoming.token is not None
     _require_json(incoming)
     state.start_interactive(incoming.token, parse_interactive_request(incoming.body))
-    return _Outcome(200, {})
+    return _Outcome(interactive_reply(state.interactive_reply), wait=state.interactive_seconds)
 
 
 def _require_json(incoming: _Incoming) -> None:
@@ -100,13 +106,11 @@ def _handle(
 ) -> _Outcome:
     """Authenticate, then run the operation, turning API errors into their JSON answers."""
     try:
-        if incoming.token is None:
-            raise ApiError(401, "No API token provided")
-        if not incoming.token_valid:
-            raise ApiError(401, "The API token is invalid or expired")
+        if incoming.auth_error is not None:
+            raise incoming.auth_error
         outcome = operation(state, incoming, match)
     except ApiError as exc:
-        return _Outcome(exc.status, exc.to_body())
+        return _Outcome(Reply.json(exc.status, exc.to_body()))
     if outcome.run_id is not None:
         state.update_entry(slot, run_id=outcome.run_id)
     return outcome
@@ -123,14 +127,16 @@ def _endpoint(name: str, operation: _Operation) -> Callable[[web.Request], Await
         # Journaled on arrival, so that a request held by a "delay" fault is visible while it waits.
         slot = state.record(_entry(incoming, fault.label if fault is not None else None))
 
-        def operate() -> tuple[int, Any]:
+        async def operate() -> Reply:
             outcome = _handle(operation, state, incoming, match, slot)
-            return outcome.status, outcome.body
+            if outcome.wait > 0:
+                await asyncio.sleep(outcome.wait)
+            return outcome.reply
 
         if fault is not None:
             response, status = await apply_fault(request, fault, name, operate)
         else:
-            reply = Reply.json(*operate())
+            reply = await operate()
             response, status = reply.response(), reply.status
         state.update_entry(slot, status=status)
         return response
@@ -149,6 +155,7 @@ async def _read(request: web.Request, state: EmulatorState) -> _Incoming:
             body = raw
     header = request.headers.get("Authorization")
     token = _bearer_token(header)
+    auth_error = state.authenticate(token)
     return _Incoming(
         method=request.method,
         path=request.path,
@@ -157,7 +164,9 @@ async def _read(request: web.Request, state: EmulatorState) -> _Incoming:
         body_is_json=body_is_json,
         auth_present=header is not None,
         token=token,
-        token_valid=state.token_valid(token),
+        auth_error=auth_error,
+        # A token of another scope is valid, only not for this API.
+        token_valid=auth_error is None or auth_error.status != 401,
         content_type=request.content_type,
         time=time.time(),
         client_port=_client_port(request),
@@ -200,7 +209,7 @@ async def _not_found(request: web.Request) -> web.StreamResponse:
     if request.path == CONTROL_PREFIX or request.path.startswith(f"{CONTROL_PREFIX}/"):
         return web.Response(status=404, text="Not Found")
     state.record(_entry(await _read(request, state), None, status=404))
-    return web.Response(status=404, text="Not Found")
+    return not_found_reply(state.unknown_path_reply, request.path).response()
 
 
 # The control plane (no auth, not journaled)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from airflow_provider_datalore.clipping import show as clip_repr
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 
 def check_keys(
@@ -21,6 +20,16 @@ def check_keys(
     for key in required:
         if key not in data:
             raise ValueError(f"{what}: missing required key {key!r}")
+
+
+def check_object(
+    data: Any, allowed: tuple[str, ...], what: str, required: tuple[str, ...] = ()
+) -> Mapping[str, Any]:
+    """Return ``data`` checked to be a JSON object (Mapping) of ``allowed`` keys with the ``required`` ones."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"a {what} must be a JSON object, got {show(data)}")
+    check_keys(data, allowed, what, required)
+    return data
 
 
 def check_choice(value: Any, choices: tuple[str, ...], what: str) -> None:
@@ -44,6 +53,15 @@ def is_int(value: Any) -> bool:
 def is_number(value: Any) -> bool:
     """Return whether ``value`` is a finite int or float (and not a boolean)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_json(value: Any) -> bool:
+    """Return whether ``value`` can be sent as JSON (not too deeply nested to encode)."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 def show(value: Any, limit: int = 60) -> str:

@@ -1,4 +1,4 @@
-"""Configuration of the Datalore emulator: tokens, notebooks and scripted faults."""
+"""Configuration of the Datalore emulator: tokens, notebooks, scripted faults and how the server answers."""
 
 from __future__ import annotations
 
@@ -11,123 +11,39 @@ from airflow_provider_datalore.emulator.checks import (
     as_list,
     check_choice,
     check_keys,
-    is_int,
+    check_object,
     is_number,
     show,
 )
 from airflow_provider_datalore.emulator.fault_rules import ENDPOINTS as ENDPOINTS
 from airflow_provider_datalore.emulator.fault_rules import FAULT_ACTIONS as FAULT_ACTIONS
 from airflow_provider_datalore.emulator.fault_rules import check_fault
+from airflow_provider_datalore.emulator.notebooks import Artifact as Artifact
+from airflow_provider_datalore.emulator.notebooks import Notebook as Notebook
+from airflow_provider_datalore.emulator.tokens import (
+    ALL_NOTEBOOKS,
+    TokenSettings,
+    as_api_token,
+    check_token,
+    parse_token_settings,
+    token_to_json,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-ACCESS_LEVELS = ("editor", "viewer")
-ALL_NOTEBOOKS = "*"
-OUTCOMES = ("success", "failure")
-TIME_FORMATS = ("iso", "epoch_ms")
+#: ``2026``: as the 2026.x docs; ``2025-strict``: a run request with ``parameters`` or
+#: ``directFileStorageWrite`` is 400; ``2025-lenient``: they are ignored, and replies lack the latter.
+SERVER_VERSIONS = ("2026", "2025-strict", "2025-lenient")
+#: The interactive call's 200: ``{}``, an empty body, ``text/plain`` ``OK``; or a 204.
+INTERACTIVE_REPLIES = ("json", "empty", "text", "no_content")
+#: The 404 of a path outside the API: plain text, a Spring Boot JSON error, or an HTML page.
+UNKNOWN_PATH_REPLIES = ("text", "spring_json", "html")
 
 DEFAULT_TOKEN = "emulator-token"
 DEFAULT_NOTEBOOK = "demo/sales-report"
 READ_ONLY_NOTEBOOK = "demo/read-only"
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """An artifact a finished run lists; ``path`` defaults to the run's artifact directory."""
-
-    name: str
-    path: str | None = None
-
-
-@dataclass(frozen=True)
-class Notebook:
-    """A notebook the emulator knows, and how its runs behave."""
-
-    id: str
-    polls: int | None = None
-    duration: float | None = None
-    outcome: str = "success"
-    artifacts: tuple[Artifact, ...] | None = None
-    status: str = "running"
-    time_format: str = "iso"
-    success_while_running: bool | None = False
-    end_time_while_running: bool = True
-
-    def __post_init__(self) -> None:
-        _check_notebook_id(self.id, "id")
-        if self.polls is not None and (not is_int(self.polls) or self.polls < 0):
-            raise ValueError(f"notebook {self.id}: 'polls' must be an integer >= 0, got {show(self.polls)}")
-        if self.duration is not None and (not is_number(self.duration) or self.duration < 0):
-            raise ValueError(
-                f"notebook {self.id}: 'duration' must be a number >= 0, got {show(self.duration)}"
-            )
-        check_choice(self.outcome, OUTCOMES, f"notebook {self.id}: 'outcome'")
-        check_choice(self.time_format, TIME_FORMATS, f"notebook {self.id}: 'time_format'")
-        if not isinstance(self.status, str) or not self.status:
-            raise ValueError(
-                f"notebook {self.id}: 'status' must be a non-empty string, got {show(self.status)}"
-            )
-        if self.success_while_running is not None and not isinstance(self.success_while_running, bool):
-            raise ValueError(
-                f"notebook {self.id}: 'success_while_running' must be true, false or null, "
-                f"got {show(self.success_while_running)}"
-            )
-        if not isinstance(self.end_time_while_running, bool):
-            raise ValueError(
-                f"notebook {self.id}: 'end_time_while_running' must be a boolean, "
-                f"got {show(self.end_time_while_running)}"
-            )
-        if self.artifacts is not None:
-            items = as_list(self.artifacts, f"notebook {self.id}: 'artifacts'")
-            object.__setattr__(self, "artifacts", tuple(_to_artifact(a, self.id) for a in items))
-
-    @property
-    def owner(self) -> str:
-        """Return the owner part of the notebook ID (the API's ``userId``)."""
-        return self.id.split("/", 1)[0]
-
-    @property
-    def name(self) -> str:
-        """Return the part of the notebook ID after the slash (the API's ``notebookId``)."""
-        return self.id.split("/", 1)[1]
-
-    @property
-    def effective_polls(self) -> int:
-        """Return how many status GETs report the run in progress (1 unless ``duration`` is set)."""
-        if self.polls is not None:
-            return self.polls
-        return 0 if self.duration is not None else 1
-
-    @property
-    def effective_artifacts(self) -> tuple[Artifact, ...]:
-        """Return the artifacts a finished run lists (default: ``<nb>.ipynb``)."""
-        if self.artifacts is None:
-            return (Artifact(name=f"{self.name}.ipynb"),)
-        return self.artifacts
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Notebook:
-        """Build a notebook from its JSON form, raising ValueError on a bad key or value."""
-        if not isinstance(data, Mapping):
-            raise ValueError(f"a notebook must be a JSON object, got {show(data)}")
-        check_keys(data, _NOTEBOOK_KEYS, "notebook", required=("id",))
-        return cls(**data)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form of this notebook."""
-        return {
-            "id": self.id,
-            "polls": self.polls,
-            "duration": self.duration,
-            "outcome": self.outcome,
-            "artifacts": [{"name": a.name, "path": a.path} for a in self.effective_artifacts],
-            "status": self.status,
-            "time_format": self.time_format,
-            "success_while_running": self.success_while_running,
-            "end_time_while_running": self.end_time_while_running,
-        }
 
 
 @dataclass(frozen=True, repr=False)
@@ -174,10 +90,7 @@ class Fault:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Fault:
         """Build a fault from its JSON form, raising ValueError on a bad key or value."""
-        if not isinstance(data, Mapping):
-            raise ValueError(f"a fault must be a JSON object, got {show(data)}")
-        check_keys(data, _FAULT_KEYS, "fault", required=("endpoint",))
-        return cls(**data)
+        return cls(**check_object(data, _FAULT_KEYS, "fault", required=("endpoint",)))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form of this fault."""
@@ -186,23 +99,35 @@ class Fault:
 
 @dataclass
 class EmulatorConfig:
-    """Everything the emulator serves: tokens with their access, notebooks, and queued faults."""
+    """Everything the emulator serves: tokens, notebooks, queued faults, and how the server answers."""
 
-    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Token -> its access map ``{notebook id or "*": "editor" | "viewer"}``, or an ApiToken (the
+    #: object form ``{"notebooks": {...}, "expires_at", "scope", "single_notebook"}`` in JSON).
+    tokens: dict[str, TokenSettings] = field(default_factory=dict)
     notebooks: list[Notebook] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    server_version: str = "2026"
+    interactive_reply: str = "json"
+    #: The interactive call answers after this long, as a server that answers when the notebook is done.
+    interactive_seconds: float = 0
+    unknown_path_reply: str = "text"
 
     def __post_init__(self) -> None:
         known = {nb.id for nb in self.notebooks}
         if len(known) != len(self.notebooks):
             raise ValueError("notebook ids must be unique")
-        for token, access in self.tokens.items():
-            check_token_access(token, access)
-            for notebook_id in access:
-                if notebook_id != ALL_NOTEBOOKS and notebook_id not in known:
-                    raise ValueError(
-                        f"token grants access to {notebook_id!r}, which is not a configured notebook"
-                    )
+        if not isinstance(self.tokens, Mapping):
+            raise ValueError("config 'tokens' must be an object of token -> {notebook id: access}")
+        self.tokens = {
+            token: _checked_token(token, settings, known) for token, settings in self.tokens.items()
+        }
+        check_choice(self.server_version, SERVER_VERSIONS, "config 'server_version'")
+        check_choice(self.interactive_reply, INTERACTIVE_REPLIES, "config 'interactive_reply'")
+        if not is_number(self.interactive_seconds) or self.interactive_seconds < 0:
+            raise ValueError(
+                f"config 'interactive_seconds' must be a number >= 0, got {show(self.interactive_seconds)}"
+            )
+        check_choice(self.unknown_path_reply, UNKNOWN_PATH_REPLIES, "config 'unknown_path_reply'")
 
     @classmethod
     def default(cls) -> EmulatorConfig:
@@ -220,19 +145,13 @@ class EmulatorConfig:
         """Build a config from its JSON form, raising ValueError naming the bad key or value."""
         if not isinstance(data, Mapping):
             raise ValueError(f"the emulator config must be a JSON object, got {type(data).__name__}")
-        check_keys(data, ("tokens", "notebooks", "faults"), "config")
-        tokens = data.get("tokens", {})
-        if not isinstance(tokens, Mapping):
-            raise ValueError("config 'tokens' must be an object of token -> {notebook id: access}")
+        check_keys(data, _CONFIG_KEYS, "config")
+        notebooks = as_list(data.get("notebooks", []), "config 'notebooks'")
         return cls(
-            tokens={
-                str(token): dict(access) if isinstance(access, Mapping) else access
-                for token, access in tokens.items()
-            },
-            notebooks=[
-                Notebook.from_dict(nb) for nb in as_list(data.get("notebooks", []), "config 'notebooks'")
-            ],
+            tokens=data.get("tokens", {}),
+            notebooks=[Notebook.from_dict(nb) for nb in notebooks],
             faults=parse_faults(data.get("faults", [])),
+            **{key: data[key] for key in _SERVER_KEYS if key in data},
         )
 
     @classmethod
@@ -248,9 +167,10 @@ class EmulatorConfig:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form of this config."""
         return {
-            "tokens": {token: dict(access) for token, access in self.tokens.items()},
+            "tokens": {token: token_to_json(settings) for token, settings in self.tokens.items()},
             "notebooks": [nb.to_dict() for nb in self.notebooks],
             "faults": [f.to_dict() for f in self.faults],
+            **{key: getattr(self, key) for key in _SERVER_KEYS},
         }
 
 
@@ -261,50 +181,16 @@ def parse_faults(data: Any) -> list[Fault]:
     return [f if isinstance(f, Fault) else Fault.from_dict(f) for f in as_list(data, "'faults'")]
 
 
-def check_token_access(token: Any, access: Any) -> None:
-    """Raise ValueError unless ``access`` maps notebook ids (or ``*``) to ``editor``/``viewer``."""
-    if not isinstance(token, str) or not token:
-        raise ValueError(f"a token must be a non-empty string, got {show(token)}")
-    if not isinstance(access, Mapping):
-        raise ValueError(f"token access must be an object of notebook id -> access level, got {show(access)}")
-    for notebook_id, level in access.items():
-        if notebook_id != ALL_NOTEBOOKS:
-            _check_notebook_id(notebook_id, "token access key")
-        check_choice(level, ACCESS_LEVELS, f"access to {notebook_id!r}")
-
-
-_NOTEBOOK_KEYS = (
-    "id",
-    "polls",
-    "duration",
-    "outcome",
-    "artifacts",
-    "status",
-    "time_format",
-    "success_while_running",
-    "end_time_while_running",
-)
-
-
 _FAULT_KEYS = tuple(f.name for f in fields(Fault))
+_SERVER_KEYS = ("server_version", "interactive_reply", "interactive_seconds", "unknown_path_reply")
+_CONFIG_KEYS = ("tokens", "notebooks", "faults", *_SERVER_KEYS)
 
 
-def _to_artifact(data: Any, notebook_id: str) -> Artifact:
-    if isinstance(data, Artifact):
-        data = {"name": data.name, "path": data.path}
-    if not isinstance(data, Mapping):
-        raise ValueError(f"notebook {notebook_id}: an artifact must be an object, got {show(data)}")
-    check_keys(data, ("name", "path"), f"notebook {notebook_id}: artifact", required=("name",))
-    name, path = data["name"], data.get("path")
-    if not isinstance(name, str) or not name:
-        raise ValueError(
-            f"notebook {notebook_id}: artifact 'name' must be a non-empty string, got {show(name)}"
-        )
-    if path is not None and not isinstance(path, str):
-        raise ValueError(f"notebook {notebook_id}: artifact 'path' must be a string, got {show(path)}")
-    return Artifact(name=name, path=path)
-
-
-def _check_notebook_id(value: Any, what: str) -> None:
-    if not isinstance(value, str) or value.count("/") != 1 or not all(value.split("/")):
-        raise ValueError(f"{what} must be a notebook id 'owner/notebook', got {show(value)}")
+def _checked_token(token: Any, settings: Any, known: set[str]) -> TokenSettings:
+    """Return a token's settings checked, refusing access to a notebook the config does not have."""
+    check_token(token)
+    settings = parse_token_settings(settings)
+    for notebook_id in as_api_token(settings).notebooks:
+        if notebook_id != ALL_NOTEBOOKS and notebook_id not in known:
+            raise ValueError(f"token grants access to {notebook_id!r}, which is not a configured notebook")
+    return settings

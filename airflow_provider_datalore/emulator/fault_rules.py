@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import codecs
-import json
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_datalore.emulator.checks import check_choice, is_int, is_number, show
+from airflow_provider_datalore.emulator.checks import check_choice, is_int, is_json, is_number, show
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.emulator.config import Fault
@@ -129,12 +128,10 @@ def _check_body(fault: Fault) -> str | None:
     if fault.content_type is None:
         if fault.encoding is not None:
             raise ValueError("fault 'encoding' only goes with 'content_type' (a raw string body)")
-        try:
-            json.dumps(fault.body)
-        except (TypeError, ValueError, RecursionError) as exc:
+        if not is_json(fault.body):
             raise ValueError(
                 f"fault 'body' must be JSON (or a string sent raw with 'content_type'): {show(fault.body)}"
-            ) from exc
+            )
         return None
     content_type = fault.content_type
     if not isinstance(content_type, str) or "/" not in content_type or not _is_header_value(content_type):

@@ -8,24 +8,23 @@ import json
 import struct
 import zlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from airflow_provider_datalore.emulator.fault_rules import BODILESS_STATUSES, SHAPING_ACTIONS
+from airflow_provider_datalore.emulator.replies import JSON_TYPE, Reply
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.emulator.config import Fault
 
-#: Runs the request's real operation (once) and returns its status and JSON body.
-Operate = Callable[[], tuple[int, Any]]
+#: Runs the request's real operation (once) and returns its answer.
+Operate = Callable[[], Awaitable[Reply]]
 #: The response for aiohttp to finish (a placeholder once a fault wrote to the socket itself) and the
 #: status to journal (None when no response was sent).
 Sent = tuple[web.StreamResponse, int | None]
 
-JSON_TYPE = "application/json; charset=utf-8"
 # Truncated bodies sent by the "malformed_json" fault, per endpoint.
 _MALFORMED_BODIES = {
     "run": b'{"runId": "',
@@ -46,36 +45,6 @@ _BOMB_BLOCK = 1024 * 1024  # spaces compressed at a time for a "gzip_bomb"
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # deflate, no name, no mtime, best compression
 
 
-@dataclass(frozen=True)
-class Reply:
-    """A whole answer: status, body bytes and their Content-Type."""
-
-    status: int
-    body: bytes
-    content_type: str = JSON_TYPE
-
-    @classmethod
-    def json(cls, status: int, body: Any) -> Reply:
-        """Return the answer carrying ``body`` as JSON, as ``web.json_response`` would send it."""
-        return cls(status, json.dumps(body).encode())
-
-    def response(self) -> web.Response:
-        """Return the aiohttp response sending this answer, with its Content-Length."""
-        return web.Response(status=self.status, body=self.body, headers={"Content-Type": self.content_type})
-
-    def raw(self) -> bytes:
-        """Return this answer as the bytes of an HTTP/1.1 response that closes the connection."""
-        try:
-            reason = HTTPStatus(self.status).phrase
-        except ValueError:
-            reason = "Unknown"
-        head = (
-            f"HTTP/1.1 {self.status} {reason}\r\nContent-Type: {self.content_type}\r\n"
-            f"Content-Length: {len(self.body)}\r\nConnection: close\r\n\r\n"
-        )
-        return head.encode("latin-1") + self.body
-
-
 async def apply_fault(request: web.Request, fault: Fault, endpoint: str, operate: Operate) -> Sent:
     """
     Answer a request the way ``fault`` scripts it.
@@ -88,8 +57,8 @@ async def apply_fault(request: web.Request, fault: Fault, endpoint: str, operate
     if fault.action == "delay":
         return await _delay(fault, operate)
     if fault.action in SHAPING_ACTIONS:
-        return await _SHAPERS[fault.action](request, fault, _shaped_reply(fault, operate))
-    real = operate() if fault.process else None
+        return await _SHAPERS[fault.action](request, fault, await _shaped_reply(fault, operate))
+    real = await operate() if fault.process else None
     if fault.action is None:
         return _status_response(fault), fault.status
     if fault.action == "huge_body":
@@ -117,13 +86,13 @@ def _own_reply(fault: Fault, status: int | None = None) -> Reply:
     return Reply.json(status, fault.body if fault.body is not None else {"error": f"Injected {status}"})
 
 
-def _shaped_reply(fault: Fault, operate: Operate) -> Reply:
+async def _shaped_reply(fault: Fault, operate: Operate) -> Reply:
     """Return what a shaping fault sends: with ``process`` the real answer, the fault's status/body over it."""
     if not fault.process:
         return _own_reply(fault)
-    real_status, real_body = operate()
-    status = real_status if fault.status is None else fault.status
-    return Reply.json(status, real_body) if fault.body is None else _own_reply(fault, status)
+    real = await operate()
+    status = real.status if fault.status is None else fault.status
+    return replace(real, status=status) if fault.body is None else _own_reply(fault, status)
 
 
 def _status_response(fault: Fault) -> web.Response:
@@ -140,15 +109,15 @@ def _status_response(fault: Fault) -> web.Response:
 
 async def _delay(fault: Fault, operate: Operate) -> Sent:
     """Wait, then send the real answer; with ``process`` the operation runs before the wait."""
-    real = operate() if fault.process else None
+    real = await operate() if fault.process else None
     await asyncio.sleep(fault.seconds or 0.0)
-    reply = Reply.json(*(real or operate()))
+    reply = real or await operate()
     return reply.response(), reply.status
 
 
 async def _drip(request: web.Request, fault: Fault, reply: Reply) -> Sent:
     """Send the status line and headers (with Content-Length) at once, then the body a byte at a time."""
-    response = web.StreamResponse(status=reply.status, headers={"Content-Type": reply.content_type})
+    response = web.StreamResponse(status=reply.status, headers=reply.headers)
     response.content_length = len(reply.body)
     await response.prepare(request)  # a StreamResponse sends its headers here, before any body
     await _trickle(response.write, reply.body, fault.seconds or 0.0)
@@ -212,10 +181,10 @@ def _raw_writer(transport: asyncio.Transport) -> Callable[[bytes], Awaitable[Non
     return write
 
 
-async def _huge_body(request: web.Request, fault: Fault, real: tuple[int, Any] | None) -> Sent:
+async def _huge_body(request: web.Request, fault: Fault, real: Reply | None) -> Sent:
     """Stream ``size`` bytes of one JSON document, chunk by chunk, never holding it in memory."""
     status, size = fault.status or 200, fault.size or 0
-    run_id = real[1].get("runId") if real is not None and isinstance(real[1], dict) else None
+    run_id = real.data.get("runId") if real is not None and isinstance(real.data, dict) else None
     head = f'{{"runId": {json.dumps(str(run_id or "huge-body")[:40])}, "status": "'.encode()
     tail = b'"}'
     response = web.StreamResponse(status=status, headers={"Content-Type": JSON_TYPE})

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_datalore.emulator.address import is_wildcard, normalize_prefix, url_host
 from airflow_provider_datalore.emulator.config import EmulatorConfig, Fault, Notebook, parse_faults
 from airflow_provider_datalore.emulator.state import EmulatorState, JournalEntry, Run
+from airflow_provider_datalore.emulator.tokens import ApiToken
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -80,6 +81,7 @@ class DataloreEmulator:
         from aiohttp import web
 
         from airflow_provider_datalore.emulator.app import create_app
+        from airflow_provider_datalore.emulator.serving import serve
 
         if self._thread is not None:
             raise RuntimeError("the emulator is already running")
@@ -97,7 +99,7 @@ class DataloreEmulator:
             ready = threading.Event()
             failure: list[BaseException] = []
             thread = threading.Thread(
-                target=self._serve,
+                target=serve,
                 args=(loop, runner, sock, site_kwargs, ready, failure),
                 name=f"datalore-emulator-{self.port}",
                 daemon=True,
@@ -137,39 +139,6 @@ class DataloreEmulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-    @staticmethod
-    def _serve(
-        loop: asyncio.AbstractEventLoop,
-        runner: Any,
-        sock: socket.socket,
-        site_kwargs: dict[str, Any],
-        ready: threading.Event,
-        failure: list[BaseException],
-    ) -> None:
-        from aiohttp import web
-
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.SockSite(runner, sock, **site_kwargs).start())
-        except BaseException as exc:  # report any start failure to the starting thread
-            failure.append(exc)
-            loop.close()
-            ready.set()
-            return
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            # Requests still held (by a "delay" fault) outlive the grace period: cancel them cleanly.
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -247,14 +216,26 @@ class DataloreEmulator:
         """Return the faults still queued, with their remaining ``times``."""
         return self._state.pending_faults()
 
-    def add_token(self, token: str, access: Mapping[str, str]) -> None:
+    def add_token(
+        self,
+        token: str,
+        access: Mapping[str, str],
+        *,
+        expires_at: float | None = None,
+        scope: str = "full",
+        single_notebook: bool = False,
+    ) -> None:
         """
         Add or replace an API token.
 
         :param token: the token value clients send as ``Authorization: Bearer <token>``.
         :param access: notebook ID (or ``*`` for every notebook) -> ``"editor"`` or ``"viewer"``.
+        :param expires_at: unix seconds from which it is answered 401 "has expired"; None: never.
+        :param scope: ``full`` or ``notebook_api``; ``other`` (made for another API) is answered 403.
+        :param single_notebook: made for the one notebook in ``access``: any other is answered 403.
         """
-        self._state.add_token(token, access)
+        settings = ApiToken(access, expires_at=expires_at, scope=scope, single_notebook=single_notebook)
+        self._state.add_token(token, settings)
 
     def revoke_token(self, token: str) -> None:
         """
@@ -263,6 +244,14 @@ class DataloreEmulator:
         :param token: the token value.
         """
         self._state.revoke_token(token)
+
+    def expire_token(self, token: str) -> None:
+        """
+        Make a token expire now, so that it is answered 401 "has expired"; raise KeyError if unknown.
+
+        :param token: the token value.
+        """
+        self._state.expire_token(token)
 
     def add_notebook(self, notebook: Notebook) -> None:
         """

@@ -10,20 +10,16 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_datalore.emulator.config import (
-    ALL_NOTEBOOKS,
-    EmulatorConfig,
-    Fault,
-    Notebook,
-    check_token_access,
-)
+from airflow_provider_datalore.emulator.config import EmulatorConfig, Fault
 from airflow_provider_datalore.emulator.errors import ApiError
+from airflow_provider_datalore.emulator.notebooks import Notebook
+from airflow_provider_datalore.emulator.status_reply import status_reply
+from airflow_provider_datalore.emulator.tokens import ALL_NOTEBOOKS, ApiToken, as_api_token, check_token
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
 
     from airflow_provider_datalore.emulator.validation import RunRequest
 
@@ -100,42 +96,18 @@ class Run:
             "success": self.success,
         }
 
-    def status_payload(self, read_only: bool) -> dict[str, Any]:
-        """Return the ``GET /api/run/v1/{runId}`` JSON for the run as it stands now."""
-        nb = self.notebook
-        payload: dict[str, Any] = {
-            "runId": self.run_id,
-            "userId": nb.owner,
-            "notebookId": nb.name,
-            "startTime": _format_time(self.start_time, nb.time_format),
-        }
-        if self.end_time is None:
-            if nb.end_time_while_running:
-                payload["endTime"] = None
-            if nb.success_while_running is not None:
-                payload["success"] = nb.success_while_running
-            payload["status"] = nb.status
-            artifacts: list[dict[str, str]] = []
-        else:
-            payload["endTime"] = _format_time(self.end_time, nb.time_format)
-            payload["success"] = nb.outcome == "success"
-            artifacts = [
-                {"name": a.name, "path": a.path or f"/notebook/{nb.id}/artifacts/{self.run_id}/{a.name}"}
-                for a in nb.effective_artifacts
-            ]
-        payload["updateReport"] = self.update_report
-        payload["directFileStorageWrite"] = self.direct_file_storage_write
-        payload["artifacts"] = artifacts
-        payload["readOnly"] = read_only
-        return payload
-
 
 class EmulatorState:
     """Hold everything the emulator serves, guarded by one lock for use from any thread."""
 
     def __init__(self, config: EmulatorConfig) -> None:
         self._lock = threading.Lock()
-        self._tokens = {token: dict(access) for token, access in config.tokens.items()}
+        self._tokens = {token: as_api_token(settings) for token, settings in config.tokens.items()}
+        #: How this server answers, for its lifetime (see ``EmulatorConfig``).
+        self.server_version = config.server_version
+        self.interactive_reply = config.interactive_reply
+        self.interactive_seconds = float(config.interactive_seconds)
+        self.unknown_path_reply = config.unknown_path_reply
         self._notebooks = {nb.id: nb for nb in config.notebooks}
         self._runs: dict[str, Run] = {}
         self._journal: list[JournalSlot] = []
@@ -145,21 +117,33 @@ class EmulatorState:
 
     # Tokens and notebooks
 
-    def add_token(self, token: str, access: Mapping[str, str]) -> None:
-        """Add (or replace) a token with its per-notebook access (``*`` = every notebook)."""
-        check_token_access(token, access)
+    def add_token(self, token: str, settings: ApiToken) -> None:
+        """Add (or replace) a token with its settings."""
+        check_token(token)
+        if not isinstance(settings, ApiToken):
+            raise TypeError(f"expected an ApiToken, got {type(settings).__name__}")
         with self._lock:
-            self._tokens[token] = dict(access)
+            self._tokens[token] = settings
 
     def revoke_token(self, token: str) -> None:
         """Revoke a token: it is answered 401 "invalid or expired" from now on."""
         with self._lock:
             self._tokens.pop(token, None)
 
-    def token_valid(self, token: str | None) -> bool:
-        """Return whether the token is known and not revoked."""
+    def expire_token(self, token: str) -> None:
+        """Make a token expire now: it is answered 401 "has expired"; raise KeyError if unknown."""
         with self._lock:
-            return token is not None and token in self._tokens
+            self._tokens[token] = dataclasses.replace(self._tokens[token], expires_at=time.time())
+
+    def authenticate(self, token: str | None) -> ApiError | None:
+        """Return the error answering any API request made with ``token`` now, or None if it may go on."""
+        if token is None:
+            return ApiError(401, "No API token provided")
+        with self._lock:
+            settings = self._tokens.get(token)
+        if settings is None:
+            return ApiError(401, "The API token is invalid or expired")
+        return settings.authentication_error(time.time())
 
     def add_notebook(self, notebook: Notebook) -> None:
         """Add (or replace) a notebook; runs already started keep the settings they started with."""
@@ -169,10 +153,16 @@ class EmulatorState:
             self._notebooks[notebook.id] = notebook
 
     def _access(self, token: str, notebook_id: str) -> str | None:
-        grants = self._tokens.get(token, {})
+        """Return the token's access to a notebook, raising ApiError(403) if it is made for another one."""
+        settings = self._tokens.get(token)
+        if settings is None:
+            return None
+        limit = settings.limit_error(notebook_id)
+        if limit is not None:
+            raise limit
         if notebook_id not in self._notebooks:
             return None
-        return grants.get(notebook_id) or grants.get(ALL_NOTEBOOKS)
+        return settings.notebooks.get(notebook_id) or settings.notebooks.get(ALL_NOTEBOOKS)
 
     # Faults
 
@@ -230,7 +220,7 @@ class EmulatorState:
             return run
 
     def poll_run(self, token: str, run_id: str) -> dict[str, Any]:
-        """Count one status GET of a run and return its status JSON, raising ApiError(404) if not visible."""
+        """Count one status GET of a run and return its status JSON, raising ApiError(403/404) if not visible."""
         with self._lock:
             run = self._runs.get(run_id)
             access = self._access(token, run.notebook_id) if run is not None else None
@@ -239,7 +229,8 @@ class EmulatorState:
             run.status_polls += 1
             if run.end_time is None and self._is_done(run):
                 run.end_time = max(time.time(), run.start_time)
-            return run.status_payload(read_only=access == "viewer")
+            direct_field = self.server_version != "2025-lenient"
+            return status_reply(run, read_only=access == "viewer", direct_file_storage_field=direct_field)
 
     def start_interactive(self, token: str, notebook_id: str) -> None:
         """Record an interactive run for an editor token, raising ApiError(403/404) otherwise."""
@@ -316,9 +307,3 @@ class JournalSlot:
 
     def __init__(self, entry: JournalEntry) -> None:
         self.entry = entry
-
-
-def _format_time(epoch: float, time_format: str) -> str | int:
-    if time_format == "epoch_ms":
-        return int(epoch * 1000)
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -9,7 +9,10 @@ from airflow_provider_datalore.emulator.checks import show
 from airflow_provider_datalore.emulator.errors import ApiError
 
 UPDATE_REPORT_VALUES = ("on success", "never")
-_RUN_KEYS = ("notebookId", "updateReport", "directFileStorageWrite", "parameters")
+#: The fields of a run request in the 2023.x-2025.6 docs, and those the 2026.x docs add.
+_RUN_KEYS_BEFORE_2026 = ("notebookId", "updateReport")
+_RUN_KEYS_SINCE_2026 = ("directFileStorageWrite", "parameters")
+_RUN_KEYS = (*_RUN_KEYS_BEFORE_2026, *_RUN_KEYS_SINCE_2026)
 _INTERACTIVE_KEYS = ("notebookId",)
 
 
@@ -23,9 +26,22 @@ class RunRequest:
     parameters: list[dict[str, str]] = field(default_factory=list)
 
 
-def parse_run_request(body: Any) -> RunRequest:
-    """Validate a run request body, raising ApiError(400) on anything the API does not accept."""
-    _check_object(body, _RUN_KEYS)
+def parse_run_request(body: Any, server_version: str = "2026") -> RunRequest:
+    """
+    Validate a run request body, raising ApiError(400) on anything the API does not accept.
+
+    :param body: the parsed JSON body.
+    :param server_version: ``2026``; ``2025-strict`` refuses the fields that 2026.x added, as a server
+        whose JSON mapper fails on unknown properties; ``2025-lenient`` ignores them (values unchecked).
+    """
+    allowed: tuple[str, ...] = _RUN_KEYS
+    if server_version != "2026" and isinstance(body, dict):
+        unknown = [key for key in body if key not in _RUN_KEYS_BEFORE_2026]
+        if server_version == "2025-strict" and unknown:
+            raise _bad(f'Unrecognized field "{unknown[0]}"')
+        body = {key: value for key, value in body.items() if key not in _RUN_KEYS_SINCE_2026}
+        allowed = _RUN_KEYS_BEFORE_2026
+    _check_object(body, allowed)
     notebook_id = _notebook_id(body)
     update_report = body.get("updateReport", "never")
     if not isinstance(update_report, str) or update_report not in UPDATE_REPORT_VALUES:

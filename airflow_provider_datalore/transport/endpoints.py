@@ -7,12 +7,9 @@ from urllib.parse import quote
 
 from airflow_provider_datalore.checks import check_run_id
 from airflow_provider_datalore.run import DataloreRun
+from airflow_provider_datalore.run_api import INTERACTIVE_PATH, RUN_PATH, STATUS_PATH
 from airflow_provider_datalore.transport.calls import Call
 from airflow_provider_datalore.urls import notebook_url
-
-RUN_PATH = "/api/run/v1/notebook"
-STATUS_PATH = "/api/run/v1/{run_id}"
-INTERACTIVE_PATH = "/api/computation/v1/notebook"
 
 
 def start_call(base_url: str, notebook_id: str) -> Call:

@@ -12,6 +12,7 @@ import requests
 
 # Imported rather than listed in ``pytest_plugins``: the package also registers the plugin as a pytest11
 # entry point, and pytest refuses ``pytest_plugins`` in a conftest below the rootdir.
+from airflow_provider_datalore.emulator import EmulatorConfig
 from airflow_provider_datalore.emulator.pytest_plugin import datalore_emulator  # noqa: F401
 from airflow_provider_datalore.emulator.server import DataloreEmulator
 
@@ -191,3 +192,25 @@ def client_for() -> Iterator[Callable[..., ApiClient]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def serve_json(
+    make_emulator: Callable[..., DataloreEmulator], client_for: Callable[..., ApiClient]
+) -> Callable[..., tuple[DataloreEmulator, ApiClient]]:
+    """
+    Return a factory of emulators built from the JSON config form, each with a client for ``TOKEN``.
+
+    ``serve_json(notebooks, token=None, **server)``: the notebooks' JSON, the token's JSON (default
+    ``{"*": "editor"}``) and the server's settings (``server_version=...``).
+    """
+
+    def make(
+        notebooks: list[dict[str, Any]], token: dict[str, Any] | None = None, **server: Any
+    ) -> tuple[DataloreEmulator, ApiClient]:
+        access = {"*": "editor"} if token is None else token
+        config = {"tokens": {TOKEN: access}, "notebooks": notebooks, **server}
+        emulator = make_emulator(EmulatorConfig.from_dict(config))
+        return emulator, client_for(emulator)
+
+    return make

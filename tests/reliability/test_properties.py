@@ -36,7 +36,7 @@ def test_status_parser_returns_a_run_or_the_documented_error(payload, run_id):
         return
     assert isinstance(run, DataloreRun)
     # The one rule: finished iff no status or an end time; success only when finished with success == true.
-    assert run.is_finished is (payload.get("status") is None or run.end_time is not None)
+    assert run.is_finished is (payload.get("status") is None or payload.get("endTime") not in (None, ""))
     if run.is_successful:
         assert (
             payload.get("success") in (True, "true", "True", "TRUE")
@@ -44,7 +44,9 @@ def test_status_parser_returns_a_run_or_the_documented_error(payload, run_id):
         )
     # Whatever was parsed survives XCom and trigger events.
     data = json.loads(json.dumps(run.to_dict()))
-    assert DataloreRun.from_dict(data) == run
+    again = DataloreRun.from_dict(data)
+    assert again == run
+    assert (again.is_finished, again.state) == (run.is_finished, run.state)
 
 
 @SETTINGS
