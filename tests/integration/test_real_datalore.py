@@ -179,7 +179,11 @@ CASES = [
         token={"single_notebook": True, "notebooks": {"demo/other": "editor"}},
         task={"retries": 0},
         state="failed",
-        texts=("HTTP 403", "limited to notebook demo/other"),
+        texts=(
+            "HTTP 403",
+            "limited to notebook demo/other",
+            "or its scope or the notebook it was made for does not cover this one",
+        ),
     ),
     Case(
         "token-expires-while-waiting",
