@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from airflow_provider_datalore.clipping import show
 
@@ -52,3 +53,35 @@ def check_run_id(run_id: object) -> str:
             f"path segment of at most {MAX_RUN_ID_LENGTH} printable characters, no spaces)"
         )
     return text
+
+
+#: The hook settings a task may set through ``hook_params``: how reads and starts are retried.
+HOOK_PARAMS = ("retry_limit", "retry_delay", "retry_max_delay")
+
+
+def check_hook_params(value: object) -> dict[str, Any]:
+    """
+    Return ``hook_params`` as the hook's keyword arguments; ``ValueError`` for an unknown key or bad value.
+
+    :param value: None, or a dict with any of :data:`HOOK_PARAMS`.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise ValueError(
+            f"hook_params {show(value)} is not valid; expected a dict with keys among {HOOK_PARAMS}"
+        )
+    unknown = sorted(set(value) - set(HOOK_PARAMS))
+    if unknown:
+        raise ValueError(
+            f"hook_params has {show(unknown)}, which the Datalore hook does not take; expected keys among "
+            f"{HOOK_PARAMS}"
+        )
+    from airflow_provider_datalore.retry import RetryPolicy
+
+    RetryPolicy(  # raises ValueError naming a bad value
+        max_attempts=value.get("retry_limit", 5),
+        base_delay=value.get("retry_delay", 1.0),
+        max_delay=value.get("retry_max_delay", 60.0),
+    )
+    return dict(value)

@@ -29,16 +29,18 @@ class DataloreRunWaitMixin:
     """
 
     datalore_conn_id: str
+    hook_params: dict[str, Any] | None = None
     if TYPE_CHECKING:
         log: Any
         defer: Any  # BaseOperator.defer
 
     @cached_property
     def hook(self) -> DataloreHook:
-        """The hook for ``datalore_conn_id``."""
+        """The hook for ``datalore_conn_id``, with the task's ``hook_params`` (checked here)."""
+        from airflow_provider_datalore.checks import check_hook_params
         from airflow_provider_datalore.hooks.datalore import DataloreHook
 
-        return DataloreHook(datalore_conn_id=self.datalore_conn_id)
+        return DataloreHook(datalore_conn_id=self.datalore_conn_id, **check_hook_params(self.hook_params))
 
     def defer_until_finished(
         self, run_id: str, poll_seconds: float, timeout_seconds: float, notebook_id: str | None = None
@@ -58,6 +60,7 @@ class DataloreRunWaitMixin:
                 poll_interval=poll_seconds,
                 end_time=time.time() + timeout_seconds,
                 notebook_id=notebook_id,
+                hook_params=self.hook_params,
             ),
             method_name="execute_complete",
             timeout=datetime.timedelta(seconds=timeout_seconds) + DEFERRAL_GRACE,

@@ -21,6 +21,7 @@ from airflow_provider_datalore.exceptions import (
     DataloreResponseError,
     DataloreRunTimeoutError,
 )
+from airflow_provider_datalore.progress import WaitProgress
 from airflow_provider_datalore.retry import RetryPolicy
 from airflow_provider_datalore.run import DataloreRun, reply_run_id
 from airflow_provider_datalore.run_request import DataloreRunRequest
@@ -262,6 +263,7 @@ class DataloreHook(BaseHook):
         if timeout is not None:
             timeout = check_seconds("timeout", timeout)
         deadline = _deadline(timeout)
+        progress = WaitProgress(self.log)
         while True:
             remaining = None if deadline is None else deadline - time.monotonic()
             run = self.get_run(run_id, timeout=remaining, notebook_id=notebook_id)
@@ -274,7 +276,7 @@ class DataloreHook(BaseHook):
                 if remaining <= 0:
                     raise DataloreRunTimeoutError(run.timeout_message(timeout))
                 wait = min(wait, remaining)
-            self.log.info("%s; next check in %.0f s.", run.describe(), wait)
+            progress.poll(run, wait)
             time.sleep(wait)
 
     def run_notebook_interactive(self, notebook_id: str, *, timeout: float | None = None) -> None:

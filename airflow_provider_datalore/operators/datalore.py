@@ -57,6 +57,9 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
     :param retry_uncertain_start: Let Airflow retry the task after a start whose outcome is unknown,
         accepting that the retry may start a second run (default False: the task fails, and says where
         to check).
+    :param hook_params: The hook's retry settings for this task's requests, in the trigger too:
+        ``{"retry_limit": 5, "retry_delay": 1.0, "retry_max_delay": 60.0}`` (any of them; these are the
+        defaults).
     """
 
     template_fields: Sequence[str] = ("notebook_id", "parameters", "update_report")
@@ -79,10 +82,12 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         timeout: datetime.timedelta | float = datetime.timedelta(hours=24),
         datalore_conn_id: str = DEFAULT_CONN_ID,
         retry_uncertain_start: bool = False,
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.retry_uncertain_start = retry_uncertain_start
+        self.hook_params = hook_params
         self.notebook_id = notebook_id
         self.parameters = parameters
         self.update_report = update_report
@@ -286,6 +291,9 @@ class DataloreRunInteractiveOperator(BaseOperator):
     :param request_timeout: How long the request may take: a ``timedelta`` or seconds (default: the
         connection's request timeout). Raise it for a notebook that takes longer to compute.
     :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
+    :param hook_params: The hook's retry settings for this task's requests:
+        ``{"retry_limit": 5, "retry_delay": 1.0, "retry_max_delay": 60.0}`` (any of them; these are the
+        defaults).
     """
 
     template_fields: Sequence[str] = ("notebook_id",)
@@ -299,22 +307,24 @@ class DataloreRunInteractiveOperator(BaseOperator):
         notebook_id: str,
         request_timeout: datetime.timedelta | float | None = None,
         datalore_conn_id: str = DEFAULT_CONN_ID,
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.notebook_id = notebook_id
         self.request_timeout = request_timeout
         self.datalore_conn_id = datalore_conn_id
+        self.hook_params = hook_params
 
     def execute(self, context: Context) -> None:
         """Ask Datalore to run the notebook interactively; push its URL for the link."""
-        from airflow_provider_datalore.checks import check_seconds
+        from airflow_provider_datalore.checks import check_hook_params, check_seconds
         from airflow_provider_datalore.hooks.datalore import DataloreHook
 
         timeout = None
         if self.request_timeout is not None:
             timeout = check_seconds("request_timeout", self.request_timeout)
-        hook = DataloreHook(datalore_conn_id=self.datalore_conn_id)
+        hook = DataloreHook(datalore_conn_id=self.datalore_conn_id, **check_hook_params(self.hook_params))
         notebook_url = hook.notebook_url(self.notebook_id)
         context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=notebook_url)
         hook.run_notebook_interactive(self.notebook_id, timeout=timeout)

@@ -39,6 +39,9 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
     :param poke_interval: Seconds between status checks (default 10).
     :param timeout: Seconds to wait at most (default 7 days).
     :param soft_fail: Skip the task instead of failing it when the run failed or the wait timed out.
+    :param hook_params: The hook's retry settings for this task's requests, in the trigger too:
+        ``{"retry_limit": 5, "retry_delay": 1.0, "retry_max_delay": 60.0}`` (any of them; these are the
+        defaults).
     """
 
     template_fields: Sequence[str] = ("run_id",)
@@ -53,12 +56,14 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
         datalore_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poke_interval: float = 10,
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
         self.run_id = run_id
         self.datalore_conn_id = datalore_conn_id
         self.deferrable = deferrable
+        self.hook_params = hook_params
 
     def execute(self, context: Context) -> Any:
         """Check once; then wait here (poke) or in the triggerer (deferrable)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,10 @@ from airflow_provider_datalore.events import RunEvent, RunEventStatus
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+#: Each sleep between polls is stretched or shrunk by up to this fraction, so that triggers created
+#: together (a mapped task, a backfill) drift apart instead of polling in lockstep.
+POLL_JITTER = 0.05
 
 
 class DataloreRunStatusTrigger(BaseTrigger):
@@ -32,6 +37,8 @@ class DataloreRunStatusTrigger(BaseTrigger):
     :param end_time: Deadline as a Unix timestamp; None waits for ever.
     :param notebook_id: The run's notebook (``owner/notebook``) when the task that started it knows it;
         else the status replies name it.
+    :param hook_params: The hook's retry settings (``retry_limit``, ``retry_delay``, ``retry_max_delay``)
+        for the polls, as the task was given them; None: the hook's defaults.
     """
 
     def __init__(
@@ -41,9 +48,11 @@ class DataloreRunStatusTrigger(BaseTrigger):
         poll_interval: float = 10.0,
         end_time: float | None = None,
         notebook_id: str | None = None,
+        hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.notebook_id = notebook_id
+        self.hook_params = hook_params
         self.run_id = run_id
         self.datalore_conn_id = datalore_conn_id
         self.poll_interval = poll_interval
@@ -59,6 +68,7 @@ class DataloreRunStatusTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
                 "notebook_id": self.notebook_id,
+                "hook_params": self.hook_params,
             },
         )
 
@@ -70,9 +80,15 @@ class DataloreRunStatusTrigger(BaseTrigger):
     async def _wait(self) -> RunEvent:
         from airflow_provider_datalore.exceptions import DataloreError
         from airflow_provider_datalore.hooks.datalore import DataloreHook
+        from airflow_provider_datalore.progress import WaitProgress
 
         try:
-            async with DataloreHook(datalore_conn_id=self.datalore_conn_id) as hook:
+            hook = DataloreHook(datalore_conn_id=self.datalore_conn_id, **(self.hook_params or {}))
+            progress = WaitProgress(self.log)
+            async with hook:
+                # The task read the run just before deferring: a random part of one interval spreads the
+                # first polls of triggers created together.
+                await asyncio.sleep(self._spaced(random.uniform(0, self.poll_interval)))
                 while True:
                     remaining = None if self.end_time is None else self.end_time - time.time()
                     # No poll outlives the deadline, however slowly the server answers.
@@ -82,15 +98,20 @@ class DataloreRunStatusTrigger(BaseTrigger):
                     remaining = None if self.end_time is None else self.end_time - time.time()
                     if remaining is not None and remaining <= 0:
                         return RunEvent(RunEventStatus.TIMEOUT, self.run_id, run.timeout_message(), run)
-                    self.log.info("%s; next check in %s s.", run.describe(), self.poll_interval)
-                    await asyncio.sleep(
-                        self.poll_interval if remaining is None else min(self.poll_interval, remaining)
-                    )
+                    wait = self._spaced(self.poll_interval * random.uniform(1 - POLL_JITTER, 1 + POLL_JITTER))
+                    progress.poll(run, wait)
+                    await asyncio.sleep(wait)
         except (DataloreError, ValueError) as err:
             return self._error(str(err))
         except Exception as err:  # a trigger that raises leaves the task without an event: always yield one
             self.log.exception("Unexpected error while waiting for Datalore run %s.", self.run_id)
             return self._error(f"unexpected {type(err).__name__}: {clip(str(err))}")
+
+    def _spaced(self, seconds: float) -> float:
+        """Return ``seconds``, cut to what is left before the deadline."""
+        if self.end_time is None:
+            return seconds
+        return max(0.0, min(seconds, self.end_time - time.time()))
 
     def _error(self, reason: str) -> RunEvent:
         return RunEvent(

@@ -34,6 +34,7 @@ def test_serialize_round_trips_exactly():
         poll_interval=2.5,
         end_time=1795687200.5,
         notebook_id="alice/sales",
+        hook_params={"retry_limit": 2, "retry_delay": 0.5},
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_datalore.triggers.datalore.DataloreRunStatusTrigger"
@@ -43,6 +44,7 @@ def test_serialize_round_trips_exactly():
         "poll_interval": 2.5,
         "end_time": 1795687200.5,
         "notebook_id": "alice/sales",
+        "hook_params": {"retry_limit": 2, "retry_delay": 0.5},
     }
     assert json.loads(json.dumps(kwargs)) == kwargs
     again = DataloreRunStatusTrigger(**kwargs)
@@ -209,3 +211,26 @@ def test_many_triggers_share_one_session(emulator):
     gets = [e for e in emulator.journal if e.method == "GET"]
     assert len(gets) == 60
     assert len({e.client_port for e in gets}) <= 20
+
+
+def test_triggers_created_together_do_not_poll_together(emulator):
+    """A random first offset and a jittered sleep spread the polls of triggers made at the same moment."""
+    run_ids = [start("demo/sales-report") for _ in range(30)]
+    emulator.clear_journal()
+
+    async def run_all():
+        triggers = [DataloreRunStatusTrigger(run_id=r, poll_interval=0.5) for r in run_ids]
+        return await asyncio.gather(*[_first(t) for t in triggers])
+
+    async def _first(trigger):
+        return [e.payload async for e in trigger.run()]
+
+    results = asyncio.run(run_all())
+    assert all(events[0]["status"] == "success" for events in results)
+    first_polls = {}
+    for entry in emulator.journal:
+        first_polls.setdefault(entry.path, entry.time)
+    times = sorted(first_polls.values())
+    assert len(times) == 30
+    # In lockstep they came within a few milliseconds; spread over one interval they span most of it.
+    assert times[-1] - times[0] > 0.2
