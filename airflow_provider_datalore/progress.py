@@ -49,7 +49,8 @@ class WaitProgress:
                 next_check,
             )
         else:
-            self.log.debug("%s; next check in %.0f s.", run.describe(), next_check)
+            # The run itself, not its description: formatted only if DEBUG is on (str() describes it).
+            self.log.debug("%s; next check in %.0f s.", run, next_check)
             return
         self._last_seen, self._last_info = seen, now
 

@@ -89,6 +89,9 @@ class DataloreRun:
             return "running"
         return "success" if self.is_successful else "failed"
 
+    def __str__(self) -> str:
+        return self.describe()
+
     def describe(self) -> str:
         """Return a one-line human description naming the run and the notebook."""
         where = f" of notebook {self.notebook_id} ({self.notebook_url})" if self.notebook_id else ""

@@ -96,6 +96,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+async def floor_poller(
+    trigger_id: int, session: Any, url: str, token: str, interval: float, end_time: float, events: dict
+) -> None:
+    """
+    The physical floor: what polling costs with nothing but aiohttp, a keep-alive session and json.
+
+    No Airflow, no provider, no logging: GET the status, read and parse the body, sleep, until the reply
+    has no ``status`` or the deadline passes. Same N, same rate, same server, same TLS as the triggers.
+    """
+    received = events.setdefault(trigger_id, [])
+    headers = {"Authorization": f"Bearer {token}"}
+    while time.time() < end_time:
+        async with session.get(url, headers=headers) as response:
+            payload = json.loads(await response.read())
+        if "status" not in payload:
+            received.append({"status": "success" if payload.get("success") else "failed"})
+            return
+        await asyncio.sleep(interval)
+    received.append({"status": "timeout"})
+
+
 async def run_trigger(trigger_id: int, trigger: Any, events: dict[int, list[dict[str, Any]]]) -> None:
     """What ``TriggerRunner.run_trigger`` does with a trigger, without the span and DB bookkeeping."""
     import greenback
@@ -139,10 +160,30 @@ async def main_async(args: argparse.Namespace, run_ids: list[str]) -> dict[str, 
 
     # The DB hands the triggerer (classpath, kwargs); it imports the class by path and inflates it.
     end_time = time.time() + args.trigger_timeout
-    serialized = [build_serialized(args.kind, rid, args.poll_interval, end_time) for rid in run_ids]
-    class_cache: dict[str, Any] = {}
     events: dict[int, list[dict[str, Any]]] = {}
     tasks: dict[int, asyncio.Task[None]] = {}
+    floor_session = None
+    if args.kind == "floor":
+        import ssl
+
+        import aiohttp
+
+        floor = json.loads(os.environ["BENCH_FLOOR"])
+        context = ssl.create_default_context(cafile=floor["ca_file"]) if floor.get("ca_file") else None
+        floor_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context, limit=256))
+        for trigger_id, rid in enumerate(run_ids):
+            url = f"{floor['url']}/api/run/v1/{rid}"
+            tasks[trigger_id] = loop.create_task(
+                floor_poller(
+                    trigger_id, floor_session, url, floor["token"], args.poll_interval, end_time, events
+                )
+            )
+    serialized = (
+        []
+        if args.kind == "floor"
+        else [build_serialized(args.kind, rid, args.poll_interval, end_time) for rid in run_ids]
+    )
+    class_cache: dict[str, Any] = {}
     for trigger_id, (classpath, kwargs_json) in enumerate(serialized):
         await asyncio.sleep(0)  # create_triggers() yields between triggers
         if classpath not in class_cache:
@@ -174,6 +215,8 @@ async def main_async(args: argparse.Namespace, run_ids: list[str]) -> dict[str, 
     for trigger_id in unfinished:
         tasks[trigger_id].cancel()
     await asyncio.gather(*tasks.values(), *helpers, return_exceptions=True)
+    if floor_session is not None:
+        await floor_session.close()
 
     statuses: Counter[str] = Counter()
     exactly_one_success = 0
@@ -213,7 +256,7 @@ async def main_async(args: argparse.Namespace, run_ids: list[str]) -> dict[str, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run N triggers as the triggerer does; report costs.")
-    parser.add_argument("--kind", choices=["datalore", "dbt"], required=True)
+    parser.add_argument("--kind", choices=["datalore", "dbt", "floor"], required=True)
     parser.add_argument("--poll-interval", type=float, default=2.0)
     parser.add_argument("--trigger-timeout", type=float, default=600.0, help="the triggers' own deadline")
     parser.add_argument("--max-seconds", type=float, default=240.0, help="cancel what is left after this")
@@ -230,7 +273,8 @@ def main() -> int:
     import aiohttp  # noqa: F401
     import greenback  # noqa: F401
 
-    build_serialized(args.kind, "1", args.poll_interval, time.time())
+    if args.kind != "floor":
+        build_serialized(args.kind, "1", args.poll_interval, time.time())
     if args.kind == "datalore":
         import airflow_provider_datalore.hooks.datalore  # noqa: F401
     print("READY", flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import quote
 
@@ -28,14 +29,18 @@ def status_call(run_id: object, base_url: str | None = None, notebook_id: str | 
 
     :raises ValueError: ``run_id`` is not a run id (nothing is sent).
     """
-    checked = check_run_id(run_id)
+    return _status_call(check_run_id(run_id), base_url, notebook_id)
+
+
+@functools.lru_cache(maxsize=4096)  # a trigger reads the same run every few seconds
+def _status_call(run_id: str, base_url: str | None, notebook_id: str | None) -> Call:
     return Call(
         method="GET",
-        path=STATUS_PATH.format(run_id=quote(checked, safe="")),
-        action=f"read the status of run {checked}",
+        path=STATUS_PATH.format(run_id=quote(run_id, safe="")),
+        action=f"read the status of run {run_id}",
         notebook_id=notebook_id,
         notebook_url=notebook_url(base_url, notebook_id) if base_url and notebook_id else None,
-        run_id=checked,
+        run_id=run_id,
     )
 
 
