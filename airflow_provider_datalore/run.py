@@ -130,11 +130,11 @@ class DataloreRun:
                 f"Datalore's status response {where} is a {type(payload).__name__}, not a JSON object: "
                 f"{show(payload)}"
             )
-        if not set(payload) & KNOWN_FIELDS:
+        if KNOWN_FIELDS.isdisjoint(payload):
             raise DataloreResponseError(
                 f"Datalore's status response {where} has none of the documented fields: {show(payload)}"
             )
-        unknown = sorted(set(payload) - KNOWN_FIELDS)
+        unknown = sorted(payload.keys() - KNOWN_FIELDS)
         if unknown:
             log.debug(
                 "Datalore's status response %s has fields this provider does not know: %s",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -84,8 +85,8 @@ class AsyncTransport:
         if self._session is None:
             raise RuntimeError("AsyncTransport.request() needs open() first")
         # ``total`` bounds the whole attempt: the wait for a pooled connection, connect, and the whole
-        # reply however slowly it comes; ``connect`` makes a long wait for a connection a connect failure.
-        timeout = aiohttp.ClientTimeout(total=budget, connect=budget)
+        # reply however slowly it comes. One object per budget: most polls have the connection's timeout.
+        timeout = _client_timeout(budget)
         try:
             async with self._session.request(
                 call.method,
@@ -105,6 +106,13 @@ class AsyncTransport:
         except Exception as exc:  # the library's own bug or an odd reply: a trigger must not crash on it
             raise AttemptFailed(call, failure=Failure.CONNECTION_LOST, detail=describe(exc)) from None
         return read_reply(call, status, content, headers, secret=self.settings.token, json_reply=json_reply)
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(budget: float) -> aiohttp.ClientTimeout:
+    import aiohttp
+
+    return aiohttp.ClientTimeout(total=budget)
 
 
 async def _read_body(response: aiohttp.ClientResponse) -> bytes:

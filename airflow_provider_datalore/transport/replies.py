@@ -43,8 +43,8 @@ def read_reply(
         token reaches no message, log or XCom through a reply.
     :param json_reply: False: a 2xx is success whatever its body, and None is returned.
     """
-    if secret and secret.encode() in body:
-        body = body.replace(secret.encode(), b"***")
+    if secret and (token := secret.encode()) in body:
+        body = body.replace(token, b"***")
     if 200 <= status < 300:
         if not json_reply:
             return None
