@@ -402,6 +402,9 @@ def derive(result: dict[str, Any]) -> dict[str, float]:
         "trigger_cpu_pct": 100 * cpu / max(result["wall_seconds"], 1e-9),
         "wall_seconds": result["wall_seconds"],
         "loadavg": result["loadavg_1m_before"],
+        "gc_full_collections": result.get("gc_full_collections", 0),
+        "gc_full_max_ms": result.get("gc_full_max_ms", 0.0),
+        "gc_full_total_ms": result.get("gc_full_total_ms", 0.0),
     }
 
 
@@ -949,6 +952,19 @@ def observations(data: dict[str, Any]) -> list[str]:
                         )
                     ).strip()
                 )
+        floor = summary.get(f"floor-https-{n}")
+        if https and floor and "gc_full_total_ms" in https:
+            notes.append(
+                f"N={n}: Python's garbage collector made {https['gc_full_collections']['median']:.0f} full "
+                f"collections in our trigger process (the longest {https['gc_full_max_ms']['median']:.0f} ms, "
+                f"{https['gc_full_total_ms']['median'] / 1000:.1f} s in all) and "
+                f"{floor['gc_full_collections']['median']:.0f} in the floor's (the longest "
+                f"{floor['gc_full_max_ms']['median']:.0f} ms). A full collection walks every live object of "
+                "the process (Airflow's modules, every trigger's state and connections) and stops the event "
+                "loop while it does: past a few hundred milliseconds that, not the polls, is the p99 lag, "
+                "in the floor as in ours. Airflow's triggerer does not gc.freeze() its startup objects (its "
+                "DAG processor and local executor do)."
+            )
         if dbt and dbt["polls_per_trigger"]["median"] < 0.9 * expected_polls:
             notes.append(
                 f"N={n}: dbt Cloud's triggers polled {dbt['polls_per_trigger']['median']:.1f} times each instead "

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -142,11 +143,26 @@ async def main_async(args: argparse.Namespace, run_ids: list[str]) -> dict[str, 
     lags: list[float] = []
     rss_samples: list[int] = []
 
+    lag_times: list[float] = []
+    collections: list[
+        tuple[int, float, float]
+    ] = []  # (generation, seconds, when): the garbage collector's pauses
+    gc_started: list[float] = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        elif info["generation"] == 2:
+            collections.append((2, time.perf_counter() - gc_started[0], time.monotonic() - wall0))
+
+    gc.callbacks.append(on_gc)
+
     async def ticker() -> None:
         while not stop.is_set():
             start = time.perf_counter()
             await asyncio.sleep(TICK)
             lags.append(time.perf_counter() - start - TICK)
+            lag_times.append(time.monotonic() - wall0)
 
     async def sample_rss() -> None:
         while not stop.is_set():
@@ -243,6 +259,13 @@ async def main_async(args: argparse.Namespace, run_ids: list[str]) -> dict[str, 
         "lag_samples": len(lags),
         "lag_p50": percentile(lags, 50),
         "lag_p99": percentile(lags, 99),
+        "gc_full_collections": len(collections),
+        "gc_full_max_ms": max((c[1] for c in collections), default=0.0) * 1000,
+        "gc_full_total_ms": sum(c[1] for c in collections) * 1000,
+        "gc_full_worst": sorted(((round(c[1] * 1000, 1), round(c[2], 1)) for c in collections), reverse=True)[
+            :10
+        ],
+        "lag_worst": sorted(((lag, at) for lag, at in zip(lags, lag_times, strict=True)), reverse=True)[:20],
         "lag_max": max(lags, default=0.0),
         "statuses": dict(statuses),
         "exactly_one_success": exactly_one_success,
