@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_provider_datalore.events import RunEvent
     from airflow_provider_datalore.run import DataloreRun
@@ -265,6 +266,18 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
                 " and ".join(sent),
                 self._notebook_url,
             )
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """Report the notebook, the run and its artifacts to OpenLineage (see ``lineage.task_lineage``)."""
+        from airflow_provider_datalore.lineage import task_lineage
+
+        return task_lineage(self, task_instance)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage:
+        """Report the notebook and the run, as far as the failed try knows them, to OpenLineage."""
+        from airflow_provider_datalore.lineage import task_lineage
+
+        return task_lineage(self, task_instance)
 
     def on_kill(self) -> None:
         """Say that the run goes on: the Run API cannot stop a run."""

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.openlineage.extractors import OperatorLineage
 
 
 class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
@@ -98,6 +99,18 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
             self.log.info("%s.", run.describe())
             return False
         return PokeReturnValue(is_done=True, xcom_value=self.finish(context, RunEvent.finished(run)))
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """Report the notebook, the run and its artifacts to OpenLineage (see ``lineage.task_lineage``)."""
+        from airflow_provider_datalore.lineage import task_lineage
+
+        return task_lineage(self, task_instance, self.run_id)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage:
+        """Report the run waited for, and its notebook when known, to OpenLineage."""
+        from airflow_provider_datalore.lineage import task_lineage
+
+        return task_lineage(self, task_instance, self.run_id)
 
     def failure_error(self, error: Exception) -> Exception:
         if self.soft_fail:

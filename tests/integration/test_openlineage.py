@@ -1,0 +1,240 @@
+"""
+OpenLineage events of the Datalore tasks: the example DAGs run with dag.test() against the emulator, with the
+OpenLineage provider writing its events to a file (its ``file`` transport), deferrable and polling.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import AIRFLOW_2, fast, run_dag, task_states, xcom
+
+PRODUCER = "https://pypi.org/project/airflow-provider-datalore/0.1.0/"
+RUN_FACET_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunFacet"
+
+
+@pytest.fixture(params=[True, False], ids=["deferrable", "polling"])
+def deferrable(request):
+    return request.param
+
+
+@pytest.fixture
+def lineage_events(airflow_db, monkeypatch, tmp_path):
+    """
+    OpenLineage on for one test, writing to a file; return a function that reads a task's events back.
+
+    The provider's plugin decides once per process, when Airflow loads plugins, whether to register its
+    listener, and its listener keeps the client (and so the transport) it made first. So the plugins are
+    loaded before OpenLineage is configured (its plugin registers nothing, and the rest of the session
+    runs without OpenLineage), and a fresh listener, which reads the configuration below, is registered
+    for this test only.
+    """
+    from airflow.listeners.listener import get_listener_manager
+    from airflow.providers.openlineage.plugins.listener import get_openlineage_listener
+
+    managers = [get_listener_manager()]
+    if not AIRFLOW_2:  # the task runner has a listener manager of its own
+        from airflow.sdk.listener import get_listener_manager as get_task_listener_manager
+
+        managers.append(get_task_listener_manager())
+    path = tmp_path / "events.jsonl"
+    transport = {"type": "file", "log_file_path": str(path), "append": True}
+    monkeypatch.setenv("AIRFLOW__OPENLINEAGE__TRANSPORT", json.dumps(transport))
+    if not AIRFLOW_2:
+        # Task events are made in a forked child by default; a fork cannot reach dag.test()'s in-process
+        # supervisor (it hangs on an XCom read until the provider kills it), a thread can.
+        monkeypatch.setenv("AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD", "True")
+    get_openlineage_listener.cache_clear()
+    listener = get_openlineage_listener()
+    for manager in managers:
+        manager.add_listener(listener)
+
+    def read(task_id: str, event_type: str) -> list[dict]:
+        """Return the task's events of one type (START, COMPLETE, FAIL), in the order they were written."""
+        lines = path.read_text().splitlines() if path.exists() else []
+        events = [json.loads(line) for line in lines]
+        return [
+            event
+            for event in events
+            if event["job"]["name"].endswith(f".{task_id}") and event["eventType"] == event_type
+        ]
+
+    yield read
+    for manager in managers:
+        manager.pm.unregister(listener)
+    listener.before_stopping(None)  # stops the process pool it starts for DAG-run events
+    get_openlineage_listener.cache_clear()
+
+
+def artifact_path(run_id: str) -> str:
+    return f"/notebook/demo/sales-report/artifacts/{run_id}/sales-report.ipynb"
+
+
+def notebook_location(emulator, notebook: str = "demo/sales-report") -> dict:
+    return {
+        "_producer": "https://github.com/apache/airflow/tree/providers-openlineage/2.20.3",
+        "_schemaURL": "https://openlineage.io/spec/facets/1-1-0/SourceCodeLocationJobFacet.json"
+        "#/$defs/SourceCodeLocationJobFacet",
+        "type": "datalore",
+        "url": f"{emulator.url}/notebook/{notebook}",
+    }
+
+
+def finished_run_facet(result: dict) -> dict:
+    """The ``dataloreRun`` facet of a run that succeeded: the task's result, in camelCase."""
+    return {
+        "_producer": PRODUCER,
+        "_schemaURL": RUN_FACET_SCHEMA,
+        "runId": result["run_id"],
+        "notebookId": result["notebook_id"],
+        "success": True,
+        "updateReport": result["update_report"],
+        "startTime": result["start_time"],
+        "endTime": result["end_time"],
+    }
+
+
+def unfinished_run_facet(run_id: str, notebook: str) -> dict:
+    """The ``dataloreRun`` facet of a run whose end the task did not report: id and notebook (no nulls)."""
+    return {"_producer": PRODUCER, "_schemaURL": RUN_FACET_SCHEMA, "runId": run_id, "notebookId": notebook}
+
+
+@pytest.mark.integration
+def test_the_run_operator_reports_notebook_run_and_artifacts(
+    example_dags, emulator, trigger_runs, lineage_events, deferrable
+):
+    dag = fast(example_dags.get_dag("datalore_scheduled_refresh"), deferrable=deferrable)
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"refresh_sales_report": "success"}
+    run_id = xcom(dag_run, "refresh_sales_report", "run_id")
+    assert trigger_runs == ([run_id] if deferrable else [])  # after a deferral: another operator instance
+    result = xcom(dag_run, "refresh_sales_report")
+    assert result["update_report"] == "on success"
+    assert result["start_time"] and result["end_time"]
+
+    (complete,) = lineage_events("refresh_sales_report", "COMPLETE")
+    assert complete["job"]["facets"]["sourceCodeLocation"] == notebook_location(emulator)
+    assert complete["run"]["facets"]["dataloreRun"] == finished_run_facet(result)
+    assert complete["run"]["facets"]["dataloreRun"]["runId"] == run_id
+    assert complete["outputs"] == [{"namespace": emulator.url, "name": artifact_path(run_id), "facets": {}}]
+    assert complete["inputs"] == []
+    # START comes before any run: nothing of ours (deferrable, the task starts twice).
+    starts = lineage_events("refresh_sales_report", "START")
+    assert len(starts) == (2 if deferrable else 1)
+    assert all("dataloreRun" not in start["run"]["facets"] for start in starts)
+
+
+@pytest.mark.integration
+def test_start_and_sensor_report_the_same_run(
+    example_dags, emulator, trigger_runs, lineage_events, deferrable
+):
+    dag_run = run_dag(fast(example_dags.get_dag("datalore_start_then_sense"), deferrable=deferrable))
+    tasks = ("start_run", "wait_for_run", "publish_artifacts")
+    assert task_states(dag_run) == dict.fromkeys(tasks, "success")
+    run_id = xcom(dag_run, "start_run", "run_id")
+    assert trigger_runs == ([run_id] if deferrable else [])
+
+    # wait_for_termination=False: the task returns the run id, and knows nothing of the run's end.
+    (started,) = lineage_events("start_run", "COMPLETE")
+    assert started["job"]["facets"]["sourceCodeLocation"] == notebook_location(emulator)
+    assert started["run"]["facets"]["dataloreRun"] == unfinished_run_facet(run_id, "demo/sales-report")
+    assert started["outputs"] == []
+
+    (sensed,) = lineage_events("wait_for_run", "COMPLETE")
+    assert sensed["job"]["facets"]["sourceCodeLocation"] == notebook_location(emulator)
+    assert sensed["run"]["facets"]["dataloreRun"] == finished_run_facet(xcom(dag_run, "wait_for_run"))
+    assert sensed["run"]["facets"]["dataloreRun"]["runId"] == run_id
+    assert sensed["outputs"] == [{"namespace": emulator.url, "name": artifact_path(run_id), "facets": {}}]
+
+
+@pytest.mark.integration
+def test_each_mapped_task_instance_reports_its_own_run(example_dags, emulator, lineage_events):
+    dag = fast(example_dags.get_dag("datalore_per_region"), deferrable=True)
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {f"regional_report[{i}]": "success" for i in range(3)}
+
+    completes = lineage_events("regional_report", "COMPLETE")
+    reported = {
+        event["run"]["facets"]["airflow"]["taskInstance"]["map_index"]: event["run"]["facets"]["dataloreRun"][
+            "runId"
+        ]
+        for event in completes
+    }
+    assert reported == {i: xcom(dag_run, "regional_report", "run_id", i) for i in range(3)}
+    for event in completes:
+        run_id = event["run"]["facets"]["dataloreRun"]["runId"]
+        assert event["outputs"] == [{"namespace": emulator.url, "name": artifact_path(run_id), "facets": {}}]
+
+
+@pytest.mark.integration
+def test_a_failed_run_fails_the_task_and_reports_what_is_known(
+    example_dags, emulator, lineage_events, deferrable
+):
+    dag = fast(example_dags.get_dag("datalore_scheduled_refresh"), deferrable=deferrable)
+    dag.get_task("refresh_sales_report").notebook_id = "demo/failing"
+    dag.get_task("refresh_sales_report").retries = 0
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"refresh_sales_report": "failed"}
+    run_id = xcom(dag_run, "refresh_sales_report", "run_id")
+    assert run_id in emulator.runs
+
+    assert lineage_events("refresh_sales_report", "COMPLETE") == []
+    (fail,) = lineage_events("refresh_sales_report", "FAIL")
+    assert fail["job"]["facets"]["sourceCodeLocation"] == notebook_location(emulator, "demo/failing")
+    assert fail["run"]["facets"]["dataloreRun"] == unfinished_run_facet(run_id, "demo/failing")
+    assert fail["outputs"] == []
+    assert (
+        f"Datalore run {run_id} of notebook demo/failing" in fail["run"]["facets"]["errorMessage"]["message"]
+    )
+
+
+@pytest.mark.integration
+def test_a_start_that_was_refused_reports_only_the_notebook(example_dags, emulator, lineage_events):
+    dag = fast(example_dags.get_dag("datalore_scheduled_refresh"), deferrable=False)
+    dag.get_task("refresh_sales_report").notebook_id = "demo/not-shared"
+    dag.get_task("refresh_sales_report").retries = 0
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"refresh_sales_report": "failed"}
+    assert emulator.run_starts() == []
+
+    (fail,) = lineage_events("refresh_sales_report", "FAIL")
+    assert fail["job"]["facets"]["sourceCodeLocation"] == notebook_location(emulator, "demo/not-shared")
+    assert "dataloreRun" not in fail["run"]["facets"]  # no run id: no run
+    assert fail["outputs"] == []
+
+
+@pytest.mark.integration
+def test_the_sensor_reports_the_run_it_waited_for_when_it_failed(example_dags, emulator, lineage_events):
+    dag = fast(example_dags.get_dag("datalore_start_then_sense"), deferrable=True)
+    dag.get_task("start_run").notebook_id = "demo/failing"
+    dag.get_task("wait_for_run").retries = 0
+    dag_run = run_dag(dag)
+    assert task_states(dag_run)["wait_for_run"] == "failed"
+    run_id = xcom(dag_run, "start_run", "run_id")
+
+    (fail,) = lineage_events("wait_for_run", "FAIL")
+    assert fail["job"]["facets"]["sourceCodeLocation"] == notebook_location(emulator, "demo/failing")
+    assert fail["run"]["facets"]["dataloreRun"] == unfinished_run_facet(run_id, "demo/failing")
+    assert fail["outputs"] == []
+
+
+def test_importing_the_operators_and_sensor_imports_no_openlineage():
+    """The OpenLineage provider is optional: a DAG file that imports the tasks does not import it."""
+    code = (
+        "import json, sys\n"
+        # Airflow 3 reads every installed provider's get_provider_info when it is imported.
+        "import airflow.providers.common.compat.sdk\n"
+        "before = set(sys.modules)\n"
+        "import airflow_provider_datalore.operators.datalore\n"
+        "import airflow_provider_datalore.sensors.datalore\n"
+        "print(json.dumps({\n"
+        "    'added': sorted(name for name in set(sys.modules) - before if 'openlineage' in name),\n"
+        "    'client': 'openlineage' in sys.modules,\n"
+        "}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout.splitlines()[-1]) == {"added": [], "client": False}
