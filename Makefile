@@ -1,31 +1,38 @@
-# Set-up and checks. Needs only Python 3.11+, git and make: every environment is made here.
+# Set-up and checks. Needs only Python 3.11+, git and make: every environment is made here, with uv
+# (installed from PyPI into .venv-tools), which makes and fills a virtualenv in seconds.
 PYTHON ?= python3
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
 VENV := .venv
-VENV2 := .venv-airflow2
-PIP_FLAGS := --quiet --disable-pip-version-check
+VENV_BENCH := .venv-bench
+UV_FLAGS := --quiet
 # (a variable: a comma inside $(call ...) would split the argument)
 DEV_INSTALL := -e ".[test,lint]"
 
-.PHONY: help demo test lint test-airflow3 test-airflow2 emulator lock clean bench
+.PHONY: help demo test lint test-dev test-dist test-matrix test-system dist emulator lock clean bench screenshots
 
 help:
 	@echo "make demo   - run a notebook through Airflow against the local Datalore emulator"
-	@echo "make test   - lint, type-check and run the tests on Airflow 3.3 and on Airflow 2.11"
+	@echo "make test   - lint, build the package, run the tests on every supported Airflow line and Python"
+	@echo "              (scripts/matrix.py --list), on the lowest dependencies, and on a real deployment"
 	@echo "make bench  - import cost and triggerer scale vs the dbt Cloud provider (docs/benchmarks.md)"
 
-define make_venv
+$(TOOLS)/.installed: constraints/tools.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required; set PYTHON=python3.11")'
-	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
-	$(1)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
-	$(1)/bin/python -m pip install $(PIP_FLAGS) -c $(2) $(3)
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r constraints/tools.txt
+	touch $@
+
+# $(1) the environment, $(2) its constraints file, $(3) what to install
+define make_venv
+	$(UV) venv $(UV_FLAGS) --clear --python $(PYTHON) $(1)
+	VIRTUAL_ENV=$(1) $(UV) pip install $(UV_FLAGS) -c $(2) $(3)
 	touch $(1)/.installed
 endef
 
-$(VENV)/.installed: pyproject.toml constraints/airflow-3.3.txt
+# The development environment (Airflow 3.3, editable): the demo, lint, the system suite.
+$(VENV)/.installed: $(TOOLS)/.installed pyproject.toml constraints/airflow-3.3.txt
 	$(call make_venv,$(VENV),constraints/airflow-3.3.txt,$(DEV_INSTALL))
-
-$(VENV2)/.installed: pyproject.toml constraints/airflow-2.11.txt
-	$(call make_venv,$(VENV2),constraints/airflow-2.11.txt,$(DEV_INSTALL))
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo.py
@@ -35,15 +42,28 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test-airflow3: $(VENV)/.installed
+test: lint test-dist test-matrix test-system
+
+# The sdist and the wheel that would be published, checked as a package index would (twine).
+dist: $(TOOLS)/.installed
+	rm -rf dist
+	$(UV) build $(UV_FLAGS) --build-constraint constraints/build.txt --out-dir dist
+	$(TOOLS)/bin/twine check --strict dist/*
+
+# What dist/ holds, against the source tree (tests/test_distributions.py): the matrix runs these tests
+# in a copy without the package, so only here are the shipped files compared with the source.
+test-dist: $(VENV)/.installed dist
+	DATALORE_DIST_DIR=$(CURDIR)/dist $(VENV)/bin/python -m pytest -q tests/test_distributions.py
+
+# Every supported Airflow line and Python, and the lowest direct dependencies, each in its own
+# environment with the wheel from dist/ installed: `python3 scripts/matrix.py --list` names them,
+# `python3 scripts/matrix.py NAME` runs one. The packaging tests read dist/ (DATALORE_DIST_DIR).
+test-matrix: $(TOOLS)/.installed dist
+	DATALORE_DIST_DIR=$(CURDIR)/dist UV=$(UV) $(PYTHON) scripts/matrix.py
+
+# The quick loop while developing: the editable install on Airflow 3.3.
+test-dev: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest
-
-test-airflow2: $(VENV2)/.installed
-	$(VENV2)/bin/python -m pytest
-
-test: lint test-airflow3 test-airflow2 test-system
-
-.PHONY: test-system screenshots
 
 # A real Airflow 3.3 (api-server, scheduler, dag-processor, triggerer) on loopback, with the emulator.
 test-system: $(VENV)/.installed
@@ -57,20 +77,18 @@ screenshots: $(VENV)/.installed
 emulator: $(VENV)/.installed
 	$(VENV)/bin/python -m airflow_provider_datalore.emulator --port 8765
 
-# Re-pin the test environments after changing dependencies (the constraints files are the lock).
-lock: $(VENV)/.installed $(VENV2)/.installed
-	$(VENV)/bin/pip freeze --exclude-editable > constraints/airflow-3.3.txt
-	$(VENV2)/bin/pip freeze --exclude-editable > constraints/airflow-2.11.txt
+# Re-pin every test environment (constraints/airflow-X.Y.txt, constraints/lowest-direct.txt): each Airflow
+# line with the dependencies of its release date (scripts/lock.py says why).
+lock: $(TOOLS)/.installed
+	UV=$(UV) $(PYTHON) scripts/lock.py
 
 clean:
-	rm -rf $(VENV) $(VENV2) .venv-bench build *.egg-info
+	rm -rf $(VENV) .venvs $(TOOLS) $(VENV_BENCH) .venv-airflow2 build dist *.egg-info
 
 # Benchmarks against the dbt Cloud provider (docs/benchmarks.md), in their own environment: the dbt Cloud
 # provider is installed there only, never a dependency. Re-pin it with:
-#   .venv-bench/bin/pip freeze --exclude-editable > constraints/bench.txt
-VENV_BENCH := .venv-bench
-
-$(VENV_BENCH)/.installed: pyproject.toml constraints/bench.txt benchmarks/requirements.txt
+#   $(UV) pip freeze --python $(VENV_BENCH)/bin/python --exclude-editable > constraints/bench.txt
+$(VENV_BENCH)/.installed: $(TOOLS)/.installed pyproject.toml constraints/bench.txt benchmarks/requirements.txt
 	$(call make_venv,$(VENV_BENCH),constraints/bench.txt,-e . -r benchmarks/requirements.txt)
 
 bench: $(VENV_BENCH)/.installed
