@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import airflow
 import jsonschema
+import pytest
 
 from airflow_provider_datalore import get_provider_info
 from airflow_provider_datalore.hooks.datalore import DataloreHook
@@ -51,7 +53,18 @@ def test_connection_type_and_form():
 
 def test_airflow_reads_the_connection_form_from_the_provider_info():
     """What the connection form shows: Airflow >= 3.2 reads provider info, older ones the hook's methods."""
+    import importlib.util
+
     from airflow.providers_manager import ProvidersManager
+
+    from_provider_info = not airflow.__version__.startswith(("2.", "3.0.", "3.1."))
+    if not from_provider_info and not all(
+        importlib.util.find_spec(name) for name in ("wtforms", "flask_appbuilder", "flask_babel")
+    ):
+        pytest.skip(
+            "Airflow 3.0 and 3.1 read every provider's form fields through wtforms and Flask-AppBuilder, "
+            "which this environment lacks (the FAB provider brings them): no provider's fields show"
+        )
 
     manager = ProvidersManager()
     behaviours = manager.field_behaviours
@@ -72,6 +85,8 @@ def test_airflow_providers_list_shows_the_provider(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    start = result.stdout.index("[")
-    providers = {p["package_name"]: p for p in json.loads(result.stdout[start:])}
+    # The JSON list, after any log lines Airflow printed first ("[2026-...] {providers_manager.py} INFO ...").
+    start = re.search(r"^\[\s*[{\]]", result.stdout, re.MULTILINE)
+    assert start, result.stdout[-2000:]
+    providers = {p["package_name"]: p for p in json.loads(result.stdout[start.start() :])}
     assert providers["airflow-provider-datalore"]["version"] == "0.1.0"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.constants import TOKEN
-from tests.helpers import fast, run_dag, task_states, xcom
+from tests.helpers import fast, run_dag, task_states, unwrapped, xcom
 
 pytestmark = pytest.mark.integration
 
@@ -192,7 +192,7 @@ def test_fault(case, deferrable, example_dags, emulator, datalore_connection, re
         task.timeout = case.timeout
     dag_run = run_dag(dag)
     output = capfd.readouterr()
-    log = output.out + output.err
+    log = unwrapped(output.out + output.err)
 
     assert task_states(dag_run) == {TASK: case.state}, log[-3000:]
     for text in case.texts:

@@ -37,9 +37,11 @@ def lineage_events(airflow_db, monkeypatch, tmp_path):
     from airflow.providers.openlineage.plugins.listener import get_openlineage_listener
 
     managers = [get_listener_manager()]
-    if not AIRFLOW_2:  # the task runner has a listener manager of its own
+    try:  # Airflow 3.2+: the task runner has a listener manager of its own
         from airflow.sdk.listener import get_listener_manager as get_task_listener_manager
-
+    except ImportError:  # Airflow 2, and 3.0 and 3.1: one for both
+        pass
+    else:
         managers.append(get_task_listener_manager())
     path = tmp_path / "events.jsonl"
     transport = {"type": "file", "log_file_path": str(path), "append": True}

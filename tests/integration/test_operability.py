@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.constants import TOKEN
-from tests.helpers import fast, run_dag, task_states
+from tests.helpers import fast, run_dag, task_states, unwrapped
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ def test_hook_params_reach_every_poll(deferrable, example_dags, emulator, retry_
     task.hook_params = {"retry_limit": 2, "retry_delay": 0.1}
     with caplog.at_level(logging.INFO):
         dag_run = run_dag(dag)
-    log = "".join(capfd.readouterr()) + caplog.text
+    log = unwrapped("".join(capfd.readouterr()) + caplog.text)
     assert task_states(dag_run) == {TASK: "failed"}
     assert "after 2 attempts: HTTP 503" in log
     assert [attempt for attempt, _ in retry_waits] == [1]

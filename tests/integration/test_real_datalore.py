@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.constants import TOKEN
-from tests.helpers import fast, run_dag, task_states, xcom
+from tests.helpers import fast, run_dag, task_states, unwrapped, xcom
 
 pytestmark = pytest.mark.integration
 
@@ -256,7 +256,7 @@ def test_server(case, deferrable, example_dags, datalore_connection, retry_waits
         with caplog.at_level("INFO"):
             dag_run = run_dag(dag)
         # The task's output; on Airflow 3 the provider's module loggers reach pytest through logging only.
-        log = "".join(capfd.readouterr()) + caplog.text
+        log = unwrapped("".join(capfd.readouterr()) + caplog.text)
 
         assert task_states(dag_run) == {task_id: case.state}, log[-3000:]
         for text in case.texts:

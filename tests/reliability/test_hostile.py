@@ -29,7 +29,7 @@ from airflow_provider_datalore.operators.datalore import DataloreRunNotebookOper
 from airflow_provider_datalore.sensors.datalore import DataloreRunStatusSensor
 from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
 from tests.constants import TOKEN
-from tests.helpers import FakeStateStore, fast, run_dag, task_context, task_states
+from tests.helpers import FakeStateStore, fast, run_dag, task_context, task_states, unwrapped
 
 ROOT = Path(__file__).resolve().parents[2]
 NB = "demo/sales-report"
@@ -94,7 +94,7 @@ def test_uncertain_start_with_airflow_retries(fault, deferrable, example_dags, e
     assert task.retries == 2
     task.retry_delay = datetime.timedelta(0)
     dag_run = run_dag(dag)
-    log = "".join(capfd.readouterr())
+    log = unwrapped("".join(capfd.readouterr()))
     assert task_states(dag_run) == {TASK: "failed"}
     assert len(emulator.requests(method="POST")) == 1
     assert len(emulator.run_starts()) == 1
@@ -111,7 +111,7 @@ def test_uncertain_start_retried_when_asked(example_dags, emulator, retry_waits,
     task.retry_delay = datetime.timedelta(0)
     task.retry_uncertain_start = True
     dag_run = run_dag(dag)
-    log = "".join(capfd.readouterr())
+    log = unwrapped("".join(capfd.readouterr()))
     assert task_states(dag_run) == {TASK: "failed"}
     assert len(emulator.requests(method="POST")) == 3
     assert "retry_uncertain_start=True lets Airflow retry the task" in log

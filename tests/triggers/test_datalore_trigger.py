@@ -140,6 +140,23 @@ def test_error_event_when_retries_are_used_up(emulator, retry_waits):
     assert TOKEN not in event["message"]
 
 
+def test_a_refused_connection_is_retried_then_an_error_event(datalore_connection, retry_waits):
+    """Every aiohttp from the declared minimum up: a refused connect is a Datalore error, not a crash."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    datalore_connection(host=f"http://127.0.0.1:{port}")
+    (event,) = collect(DataloreRunStatusTrigger(run_id="r1", poll_interval=0.05))
+    assert event["status"] == "error"
+    assert event["message"].startswith(
+        "Stopped waiting for Datalore run r1: Could not read the status of run r1 (GET /api/run/v1/r1) "
+        "after 5 attempts: connect"
+    )
+    assert [attempt for attempt, _ in retry_waits] == [1, 2, 3, 4]
+
+
 def test_error_event_for_a_revoked_token(emulator):
     run_id = start("demo/slow")
     emulator.revoke_token(TOKEN)
