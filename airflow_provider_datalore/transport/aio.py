@@ -101,11 +101,24 @@ class AsyncTransport:
                 status, headers = response.status, response.headers
         except ReplyTooLarge as err:
             raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=str(err)) from None
+        except asyncio.CancelledError:
+            # A cancellation of this task (the triggerer's; aiohttp's timer below 3.10 too) ends the poll.
+            # One nobody asked for is a library's bug (aiohttp 3.9.0 awaits a request writer it cancelled
+            # itself, after a timed-out request on the same connection): a lost reply, retried as one.
+            if _cancel_requested():
+                raise
+            raise AttemptFailed(call, failure=Failure.CONNECTION_LOST, detail="CancelledError") from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise AttemptFailed(call, failure=classify_aiohttp_error(exc), detail=describe(exc)) from None
         except Exception as exc:  # the library's own bug or an odd reply: a trigger must not crash on it
             raise AttemptFailed(call, failure=Failure.CONNECTION_LOST, detail=describe(exc)) from None
         return read_reply(call, status, content, headers, secret=self.settings.token, json_reply=json_reply)
+
+
+def _cancel_requested() -> bool:
+    """Whether someone asked to cancel the running task (``Task.cancel``, not yet withdrawn)."""
+    task = asyncio.current_task()
+    return task is None or task.cancelling() > 0
 
 
 @functools.lru_cache(maxsize=64)

@@ -95,6 +95,44 @@ def test_async_status_survives_reset_and_malformed_json(emulator, retry_waits):
     assert [e.fault for e in emulator.requests(method="GET")][:2] == ["reset", "malformed_json"]
 
 
+def test_async_status_retries_a_cancelled_error_nobody_asked_for(emulator, monkeypatch, retry_waits):
+    # What aiohttp 3.9.0 does after a timed-out poll: the next read on the connection raises a bare
+    # CancelledError although nothing cancelled the task. The trigger must poll again, not end.
+    from airflow_provider_datalore.transport import aio
+
+    run_id = DataloreHook().run_notebook("demo/sales-report")
+    real_read_body = aio._read_body
+    raised = []
+
+    async def read_body(response):
+        if not raised:
+            raised.append(True)
+            raise asyncio.CancelledError
+        return await real_read_body(response)
+
+    monkeypatch.setattr(aio, "_read_body", read_body)
+    assert asyncio.run(DataloreHook().a_get_run(run_id)).run_id == run_id
+    assert len(emulator.requests(method="GET")) == 2
+    assert retry_waits == [(1, None)]
+
+
+def test_async_status_ends_when_its_task_is_cancelled(emulator, retry_waits):
+    run_id = DataloreHook().run_notebook("demo/sales-report")
+    emulator.add_faults({"endpoint": "status", "action": "delay", "seconds": 5})
+
+    async def cancelled_mid_poll():
+        poll = asyncio.ensure_future(DataloreHook().a_get_run(run_id))
+        while not emulator.requests(method="GET"):
+            await asyncio.sleep(0.01)
+        poll.cancel()
+        await poll
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(cancelled_mid_poll())
+    assert len(emulator.requests(method="GET")) == 1
+    assert retry_waits == []
+
+
 @pytest.mark.parametrize(
     ("token", "prefix", "ok", "message"),
     [
