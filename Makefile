@@ -7,14 +7,15 @@ VENV := .venv
 VENV_BENCH := .venv-bench
 UV_FLAGS := --quiet
 # (a variable: a comma inside $(call ...) would split the argument)
-DEV_INSTALL := -e ".[test,lint]"
+DEV_INSTALL := -e ".[test,lint,topology]"
 
-.PHONY: help demo test lint test-dev test-dist test-matrix test-system dist emulator lock clean bench screenshots
+.PHONY: help demo test lint test-dev test-dist test-matrix test-system test-topology dist emulator lock clean bench screenshots
 
 help:
 	@echo "make demo   - run a notebook through Airflow against the local Datalore emulator"
 	@echo "make test   - lint, build the package, run the tests on every supported Airflow line and Python"
-	@echo "              (scripts/matrix.py --list), on the lowest dependencies, and on a real deployment"
+	@echo "              (scripts/matrix.py --list), on the lowest dependencies, on a real deployment, and on"
+	@echo "              the production topology (Postgres, Celery workers, two triggerers: tests/topology)"
 	@echo "make bench  - import cost and triggerer scale vs the dbt Cloud provider (docs/benchmarks.md)"
 
 $(TOOLS)/.installed: constraints/tools.txt
@@ -30,7 +31,7 @@ define make_venv
 	touch $(1)/.installed
 endef
 
-# The development environment (Airflow 3.3, editable): the demo, lint, the system suite.
+# The development environment (Airflow 3.3, editable): the demo, lint, the system and topology suites.
 $(VENV)/.installed: $(TOOLS)/.installed pyproject.toml constraints/airflow-3.3.txt
 	$(call make_venv,$(VENV),constraints/airflow-3.3.txt,$(DEV_INSTALL))
 
@@ -42,7 +43,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint test-dist test-matrix test-system
+test: lint test-dist test-matrix test-system test-topology
 
 # The sdist and the wheel that would be published, checked as a package index would (twine).
 dist: $(TOOLS)/.installed
@@ -68,6 +69,11 @@ test-dev: $(VENV)/.installed
 # A real Airflow 3.3 (api-server, scheduler, dag-processor, triggerer) on loopback, with the emulator.
 test-system: $(VENV)/.installed
 	DATALORE_SYSTEM_TESTS=1 $(VENV)/bin/python -m pytest tests/system -m system
+
+# Airflow as production runs it (Airflow 3.3): Postgres and Redis (Debian's servers, installed with apt-get
+# when missing and run as root), CeleryExecutor with two workers, two triggerers; tests/topology says what.
+test-topology: $(VENV)/.installed
+	DATALORE_TOPOLOGY_TESTS=1 $(VENV)/bin/python -m pytest tests/topology -m topology
 
 # README screenshots from the real UI with Debian's chromium: tests/system/test_screenshots.py rewrites
 # docs/images on the system suite's deployment (skipped by `make test`, which does not set DATALORE_SCREENSHOTS).

@@ -58,8 +58,8 @@ def cutoff(day: str) -> str:
     return f"{datetime.date.fromisoformat(day) + datetime.timedelta(days=2)}T00:00:00Z"
 
 
-def lock(uv: str, name: str, airflow: str, released: str, *options: str) -> None:
-    """Write constraints/``name``: ``apache-airflow==airflow`` and ``.[test,lint]`` as of ``released``."""
+def lock(uv: str, name: str, airflow: str, released: str, *options: str, extras: str = "test,lint") -> None:
+    """Write constraints/``name``: ``apache-airflow==airflow`` and ``.[extras]`` as of ``released``."""
     print(f"lock: constraints/{name}: apache-airflow=={airflow} as of {cutoff(released)}", flush=True)
     # Read from stdin and written to stdout: uv would prefer the pins of an existing --output-file.
     pins = subprocess.run(
@@ -67,11 +67,11 @@ def lock(uv: str, name: str, airflow: str, released: str, *options: str) -> None
          "--no-emit-package", "airflow-provider-datalore", "--python-version", PYTHON,
          "--exclude-newer", cutoff(released),
          *(f"--exclude-newer-package={package}={NEWER_CUTOFF}" for package in NEWER), *options],
-        input=f".[test,lint]\napache-airflow=={airflow}\n", stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        input=f".[{extras}]\napache-airflow=={airflow}\n", stdout=subprocess.PIPE, text=True, cwd=ROOT,
         check=True,
     ).stdout  # fmt: skip
     header = (
-        f"# Made by `make lock` (scripts/lock.py): apache-airflow=={airflow} and .[test,lint]"
+        f"# Made by `make lock` (scripts/lock.py): apache-airflow=={airflow} and .[{extras}]"
         f" for Python {PYTHON},\n# as of {cutoff(released)} (the packages in its NEWER: {NEWER_CUTOFF})"
         f" {' '.join(options)}"
     )
@@ -83,8 +83,10 @@ def main() -> int:
     newest = list(RELEASES)[-1]
     try:
         for line, (airflow, released) in RELEASES.items():
-            # The newest line is tested on Python 3.13 too: --universal also pins what 3.12+ needs.
-            lock(uv, f"airflow-{line}.txt", airflow, released, *["--universal"] * (line == newest))
+            # The newest line is tested on Python 3.13 too: --universal also pins what 3.12+ needs. Its
+            # file also pins the production-topology suite's extra (make test-topology runs on it).
+            newest_only = {"extras": "test,lint,topology"} if line == newest else {}
+            lock(uv, f"airflow-{line}.txt", airflow, released, *["--universal"] * (line == newest), **newest_only)
         lock(uv, "lowest-direct.txt", *RELEASES[newest], "--resolution", "lowest-direct")
     except subprocess.CalledProcessError as exc:
         print(f"lock: uv failed ({exc.returncode}): the files after it are unchanged", file=sys.stderr)

@@ -10,16 +10,15 @@ sets both): they install chromium and rewrite the README's images, which no test
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.system.deployment import AirflowDeployment, DeploymentError
+from tests.system.deployment import AirflowDeployment
+from tests.system.session import DeploymentSession
 from tests.system.suite_config import DAG_FILES, DAG_IDS, EMULATOR_CONFIG, TOKEN
 
 if TYPE_CHECKING:
@@ -61,8 +60,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=screenshots_reason))
 
 
-#: The running deployment ("current") and whether any system test failed ("failed": keep its files).
-_SESSION: dict[str, Any] = {}
+#: The deployment the system tests share (its start, its stop, its logs in a failure's report).
+_SESSION = DeploymentSession(HERE, "system tests' deployment")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -71,11 +70,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """On a failure, append the tail of every Airflow process's log to the report."""
     report = yield
-    if report.failed:
-        deployment = _SESSION.get("current")
-        if deployment is not None:
-            report.sections.append(("Airflow deployment logs", deployment.report()))
-            _SESSION["failed"] = True
+    _SESSION.add_logs(item, report)
     return report
 
 
@@ -83,28 +78,5 @@ def pytest_runtest_makereport(
 def deployment() -> Iterator[AirflowDeployment]:
     """The emulator and Airflow (api-server, scheduler, dag-processor, triggerer) with the DAGs parsed."""
     workdir = Path(tempfile.mkdtemp(prefix="datalore-system-"))
-    airflow = AirflowDeployment(workdir, DAG_FILES, EMULATOR_CONFIG, TOKEN)
-    _SESSION["current"] = airflow
-    # The services run in their own sessions, out of reach of the terminal's signals: a SIGTERM to pytest
-    # (a CI time-out) must still stop them, so it interrupts the run like Ctrl-C and the finaliser runs.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        try:
-            airflow.start()
-            airflow.wait_for_dags(DAG_IDS)
-        except DeploymentError as exc:
-            _SESSION["failed"] = True
-            raise DeploymentError(f"{exc}\n{airflow.report()}") from None
+    with _SESSION.running(AirflowDeployment(workdir, DAG_FILES, EMULATOR_CONFIG, TOKEN), DAG_IDS) as airflow:
         yield airflow
-    finally:
-        airflow.stop()
-        signal.signal(signal.SIGTERM, previous)
-        _SESSION.pop("current", None)
-        if _SESSION.get("failed"):
-            print(f"\nThe system tests' Airflow home and process logs are kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")

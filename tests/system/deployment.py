@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -91,6 +92,8 @@ class ManagedProcess:
     popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     #: Every PID this process has had (a restarted service gets a new one).
     pids: list[int] = field(default_factory=list)
+    #: Run as this user (with its group and no other), e.g. a database server that refuses root.
+    user: str | None = None
 
     @property
     def pid(self) -> int | None:
@@ -110,6 +113,7 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                **run_as(self.user),
             )
         self.pids.append(self.popen.pid)
 
@@ -171,6 +175,14 @@ class ManagedProcess:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def run_as(user: str | None) -> dict[str, Any]:
+    """Return the ``subprocess`` arguments that run a process as ``user`` and its group, or none."""
+    if user is None:
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
 class AirflowDeployment:
     """
     The emulator and a real Airflow 3 (LocalExecutor, SQLite) on loopback, in one temporary directory.
@@ -180,6 +192,9 @@ class AirflowDeployment:
     :param emulator_config: The emulator's config (tokens, notebooks, faults) as JSON-ready data.
     :param token: The API token of the ``datalore_default`` connection.
     """
+
+    #: The Airflow services, in start order (a subclass may run others, or several of one kind).
+    services: tuple[str, ...] = SERVICES
 
     def __init__(
         self,
@@ -227,7 +242,7 @@ class AirflowDeployment:
             )
         if result.returncode != 0:
             raise DeploymentError(f"airflow db migrate failed:\n{migrate_log.read_text()[-3000:]}")
-        for service in SERVICES:
+        for service in self.services:
             self.start_service(service)
         self.wait_healthy()
         self.login()
@@ -238,18 +253,22 @@ class AirflowDeployment:
             process.stop()
         self.session.close()
 
-    def start_service(self, service: str) -> ManagedProcess:
-        """Start (or start again) one Airflow service and return its process."""
+    def service_argv(self, service: str) -> list[str]:
+        """Return the command line of one Airflow service."""
         argv = [str(self._bin / "airflow"), service]
         if service == "api-server":
             argv += ["--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"]
         elif service in ("scheduler", "triggerer"):
             argv += ["--skip-serve-logs"]
+        return argv
+
+    def start_service(self, service: str) -> ManagedProcess:
+        """Start (or start again) one Airflow service and return its process."""
         process = self.processes.get(service)
         if process is None:
             process = ManagedProcess(
                 name=service,
-                argv=argv,
+                argv=self.service_argv(service),
                 env=self.env,
                 log_path=self.process_logs / f"{service}.log",
                 cwd=self.workdir,
@@ -264,15 +283,7 @@ class AirflowDeployment:
         env = _clean_env()
         process = ManagedProcess(
             name="emulator",
-            argv=[
-                sys.executable,
-                "-m",
-                "airflow_provider_datalore.emulator",
-                "--port",
-                "0",
-                "--config",
-                str(config_file),
-            ],
+            argv=self.emulator_argv(config_file),
             env=env,
             log_path=self.process_logs / "emulator.log",
             cwd=self.workdir,
@@ -290,6 +301,18 @@ class AirflowDeployment:
             return None
 
         self.emulator_url = wait_for("the emulator to listen", url, timeout=60)
+
+    def emulator_argv(self, config_file: Path) -> list[str]:
+        """Return the emulator's command line; it prints ``Datalore emulator listening on <url>``."""
+        return [
+            sys.executable,
+            "-m",
+            "airflow_provider_datalore.emulator",
+            "--port",
+            "0",
+            "--config",
+            str(config_file),
+        ]
 
     def _airflow_env(self) -> dict[str, str]:
         from cryptography.fernet import Fernet
@@ -448,10 +471,13 @@ class AirflowDeployment:
         )["event_logs"]
         return [event["event"] for event in events if event["event"] in _TI_STATES]
 
-    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> TaskLog:
+    def task_log(
+        self, dag_id: str, run_id: str, task_id: str, try_number: int = 1, map_index: int = -1
+    ) -> TaskLog:
         """Return a task try's log as the UI reads it: its source files and its structured records."""
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
-        content = self.api("GET", path, params={"full_content": "true"})["content"]
+        params = {"full_content": "true", "map_index": map_index}
+        content = self.api("GET", path, params=params)["content"]
         sources: list[str] = []
         records: list[dict[str, Any]] = []
         in_sources = False
