@@ -85,8 +85,9 @@ def main() -> int:
         for line, (airflow, released) in RELEASES.items():
             # The newest line is tested on Python 3.13 too: --universal also pins what 3.12+ needs. Its
             # file also pins the production-topology suite's extra (make test-topology runs on it).
-            newest_only = {"extras": "test,lint,topology"} if line == newest else {}
-            lock(uv, f"airflow-{line}.txt", airflow, released, *["--universal"] * (line == newest), **newest_only)
+            options = ["--universal"] if line == newest else []
+            extras = "test,lint,topology" if line == newest else "test,lint"
+            lock(uv, f"airflow-{line}.txt", airflow, released, *options, extras=extras)
         lock(uv, "lowest-direct.txt", *RELEASES[newest], "--resolution", "lowest-direct")
     except subprocess.CalledProcessError as exc:
         print(f"lock: uv failed ({exc.returncode}): the files after it are unchanged", file=sys.stderr)
