@@ -91,23 +91,34 @@ class DataloreHook(BaseHook):
         return self._settings_from(conn, conn.extra_dejson)
 
     async def a_get_settings(self) -> DataloreConnectionSettings:
-        """Return :attr:`settings`, fetching the connection without blocking the event loop (once)."""
-        if self._async_settings is None:
-            from airflow.providers.common.compat.connection import (
-                get_async_connection,
-                get_async_extra_dejson,
-            )
+        """
+        Return :attr:`settings`, fetching the connection without blocking the event loop (once).
 
-            conn = await get_async_connection(self.datalore_conn_id, hook=self)
-            self._async_settings = self._settings_from(conn, await get_async_extra_dejson(conn))
+        The hooks of one event loop (a triggerer's triggers) share a read of their connection for
+        ``shared_settings.SHARE_SECONDS``: a burst of triggers starting together reads it once.
+        """
+        if self._async_settings is None:
+            from airflow_provider_datalore.shared_settings import shared_settings
+
+            self._async_settings = await shared_settings().get(self.datalore_conn_id, self._a_read_settings)
         return self._async_settings
+
+    async def _a_read_settings(self) -> DataloreConnectionSettings:
+        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
+        conn = await get_async_connection(self.datalore_conn_id, hook=self)
+        return self._settings_from(conn, await get_async_extra_dejson(conn))
 
     @staticmethod
     def _settings_from(conn: Any, extras: dict[str, Any]) -> DataloreConnectionSettings:
         settings = DataloreConnectionSettings.from_connection(conn, extras)
-        from airflow.providers.common.compat.sdk import mask_secret
+        # Airflow masks the connection's password as it reads it. The token differs from it only when
+        # the password had white space around it: then the token itself must be masked too. (On
+        # Airflow 3 each mask is a request to the supervisor; a triggerer serves them one at a time.)
+        if settings.token != conn.password:
+            from airflow.providers.common.compat.sdk import mask_secret
 
-        mask_secret(settings.token)
+            mask_secret(settings.token)
         return settings
 
     @property
