@@ -73,7 +73,7 @@ test-system: $(VENV)/.installed
 # Airflow as production runs it (Airflow 3.3): Postgres and Redis (Debian's servers, installed with apt-get
 # when missing and run as root), CeleryExecutor with two workers, two triggerers; tests/topology says what.
 test-topology: $(VENV)/.installed
-	DATALORE_TOPOLOGY_TESTS=1 $(VENV)/bin/python -m pytest tests/topology -m topology
+	DATALORE_TOPOLOGY_TESTS=1 $(VENV)/bin/python -m pytest tests/topology -m topology -rP
 
 # README screenshots from the real UI with Debian's chromium: tests/system/test_screenshots.py rewrites
 # docs/images on the system suite's deployment (skipped by `make test`, which does not set DATALORE_SCREENSHOTS).
