@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from typing import TYPE_CHECKING
+
+from airflow_provider_datalore.loop_local import LoopLocal
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -50,13 +51,9 @@ class SharedSettings:
             return settings
 
 
-_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SharedSettings] = weakref.WeakKeyDictionary()
+_SHARED = LoopLocal(SharedSettings)
 
 
 def shared_settings() -> SharedSettings:
     """Return the shared connection settings of the running event loop."""
-    loop = asyncio.get_running_loop()
-    shared = _SHARED.get(loop)
-    if shared is None:
-        shared = _SHARED[loop] = SharedSettings()
-    return shared
+    return _SHARED.get()

@@ -13,6 +13,8 @@ from airflow_provider_datalore.emulator.config import EmulatorConfig
 if TYPE_CHECKING:
     from types import FrameType
 
+    from airflow_provider_datalore.emulator.server import DataloreEmulator
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the emulator's command line."""
@@ -47,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
+    return serve(emulator, f"{args.host}:{args.port}")
+
+
+def serve(emulator: DataloreEmulator, address: str) -> int:
+    """
+    Start ``emulator``, print ``Datalore emulator listening on <url>`` (and its CA file), and serve until
+    SIGINT or SIGTERM; return the exit code (1: it could not listen on ``address``).
+    """
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -57,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         emulator.start()
     except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr, flush=True)
+        print(f"error: cannot listen on {address}: {exc}", file=sys.stderr, flush=True)
         return 1
     try:
         print(f"Datalore emulator listening on {emulator.url}", flush=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-import weakref
 from typing import TYPE_CHECKING
+
+from airflow_provider_datalore.loop_local import LoopLocal
 
 if TYPE_CHECKING:
     import aiohttp
@@ -54,16 +55,12 @@ class SessionPool:
         await session.close()
 
 
-_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SessionPool] = weakref.WeakKeyDictionary()
+_POOLS = LoopLocal(SessionPool)
 
 
 def session_pool() -> SessionPool:
     """Return the session pool of the running event loop."""
-    loop = asyncio.get_running_loop()
-    pool = _POOLS.get(loop)
-    if pool is None:
-        pool = _POOLS[loop] = SessionPool()
-    return pool
+    return _POOLS.get()
 
 
 def _new_session(verify: bool | str, user_agent: str) -> aiohttp.ClientSession:

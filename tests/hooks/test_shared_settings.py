@@ -8,6 +8,7 @@ import pytest
 
 from airflow_provider_datalore import shared_settings
 from airflow_provider_datalore.hooks.datalore import DataloreHook
+from airflow_provider_datalore.loop_local import LoopLocal
 from airflow_provider_datalore.shared_settings import SHARE_SECONDS, SharedSettings
 from tests.constants import TOKEN
 
@@ -54,8 +55,7 @@ def test_each_event_loop_reads_the_connection_itself(datalore_connection, connec
 
 def test_a_changed_connection_reaches_hooks_started_after_the_share_time(datalore_connection, monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(shared_settings, "_SHARED", type(shared_settings._SHARED)())
-    monkeypatch.setattr(shared_settings, "SharedSettings", lambda: SharedSettings(clock=lambda: now[0]))
+    monkeypatch.setattr(shared_settings, "_SHARED", LoopLocal(lambda: SharedSettings(clock=lambda: now[0])))
     datalore_connection(host="https://datalore.example.com")
 
     async def over_time():

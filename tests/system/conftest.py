@@ -22,7 +22,7 @@ from tests.system.session import DeploymentSession
 from tests.system.suite_config import DAG_FILES, DAG_IDS, EMULATOR_CONFIG, TOKEN
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Iterator
 
 HERE = Path(__file__).resolve().parent
 
@@ -64,14 +64,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _SESSION = DeploymentSession(HERE, "system tests' deployment")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """On a failure, append the tail of every Airflow process's log to the report."""
-    report = yield
-    _SESSION.add_logs(item, report)
-    return report
+#: On a failure, the tail of every process's log goes into the report.
+pytest_runtest_makereport = _SESSION.report_hook()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tests.system.deployment import DeploymentError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Generator, Iterable, Iterator
 
     import pytest
 
@@ -38,12 +38,25 @@ class DeploymentSession:
         self.current: AirflowDeployment | None = None
         self.failed = False
 
-    def add_logs(self, item: pytest.Item, report: pytest.TestReport) -> None:
-        """On a failure of one of the folder's tests, append the tail of every process's log to its report."""
-        if report.failed and self.folder in Path(str(item.path)).resolve().parents:
-            if self.current is not None:
-                report.sections.append((f"{self.what} logs", self.current.report()))
-            self.failed = True
+    def report_hook(self) -> Callable[..., Generator[None, pytest.TestReport, pytest.TestReport]]:
+        """
+        Return the suite's ``pytest_runtest_makereport``: on a failure of one of the folder's tests, it
+        appends the tail of every process's log to the report (``pytest_runtest_makereport = ...``).
+        """
+        import pytest
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_makereport(
+            item: pytest.Item, call: pytest.CallInfo[None]
+        ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+            report = yield
+            if report.failed and self.folder in Path(str(item.path)).resolve().parents:
+                if self.current is not None:
+                    report.sections.append((f"{self.what} logs", self.current.report()))
+                self.failed = True
+            return report
+
+        return pytest_runtest_makereport
 
     @contextlib.contextmanager
     def running(

@@ -22,7 +22,7 @@ from tests.system.deployment import DeploymentError
 from tests.system.session import DeploymentSession
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Iterator
 
     from tests.topology.deployment import TopologyDeployment
 
@@ -61,14 +61,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _SESSION = DeploymentSession(HERE, "topology suite")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """On a failure, append the tail of every process's log to the report."""
-    report = yield
-    _SESSION.add_logs(item, report)
-    return report
+#: On a failure, the tail of every process's log goes into the report.
+pytest_runtest_makereport = _SESSION.report_hook()
 
 
 def _check_environment() -> None:

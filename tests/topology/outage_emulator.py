@@ -7,7 +7,7 @@ does. The emulator's faults are counted (each answers ``times`` requests); an ou
 a given time, whatever the number of requests. So here SIGUSR1 starts an outage: every endpoint
 answers 503 or drops the connection, alternately (the emulator's ``status`` and ``drop`` faults, queued
 far beyond what any outage meets); SIGUSR2 ends it (the queues are emptied). SIGINT or SIGTERM stop
-the server.
+the server (the package's command line does that part: ``serve``).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 import time
 from typing import TYPE_CHECKING
 
 from airflow_provider_datalore.emulator import DataloreEmulator, EmulatorConfig, Fault
+from airflow_provider_datalore.emulator.__main__ import serve
 from airflow_provider_datalore.emulator.config import ENDPOINTS
 
 if TYPE_CHECKING:
@@ -46,10 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     emulator = DataloreEmulator(EmulatorConfig.from_file(args.config), host="127.0.0.1", port=0)
     faults = outage_faults()  # built once, before any signal: the handler only queues them
-    stopping = threading.Event()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
 
     def start_outage(signum: int, frame: FrameType | None) -> None:
         emulator.add_faults(faults)
@@ -59,18 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         emulator.clear_faults()
         print(f"{time.time():.3f} outage over", flush=True)
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGUSR1, start_outage)
     signal.signal(signal.SIGUSR2, end_outage)
-    emulator.start()
-    try:
-        print(f"Datalore emulator listening on {emulator.url}", flush=True)
-        while not stopping.wait(0.5):
-            pass
-    finally:
-        emulator.stop()
-    return 0
+    return serve(emulator, "127.0.0.1:0")
 
 
 if __name__ == "__main__":
