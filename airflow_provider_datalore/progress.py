@@ -27,6 +27,8 @@ class WaitProgress:
     :param clock: ``time.monotonic``, replaceable in tests.
     """
 
+    __slots__ = ("_last_info", "_last_seen", "clock", "every", "log", "started")
+
     def __init__(self, log: Any, every: float = QUIET_SECONDS, clock: Callable[[], float] = time.monotonic):
         self.log = log
         self.every = every

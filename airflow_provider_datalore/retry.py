@@ -50,7 +50,7 @@ def is_retryable(method: str, *, status: int | None = None, failure: Failure | N
     return failure is Failure.CONNECT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """
     How many times to try a request and how long to wait in between.

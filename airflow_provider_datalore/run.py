@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 KNOWN_FIELDS = frozenset(STATUS_FIELDS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DataloreArtifact:
     """One file a run produced: its name, its path on the server and its absolute URL."""
 
@@ -38,7 +38,7 @@ class DataloreArtifact:
         return {"name": self.name, "path": self.path, "url": self.url}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DataloreRun:
     """
     A notebook run as the status endpoint describes it.

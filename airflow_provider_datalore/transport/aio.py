@@ -22,11 +22,15 @@ from airflow_provider_datalore.transport.sessions import SessionKey, proxy_for, 
 
 #: Bytes read from the connection at a time.
 CHUNK_BYTES = 64 * 1024
+#: Replies up to this size are kept to tell the next one unchanged (a running run's reply is a few
+#: hundred bytes); a larger one is not kept, so a thousand triggers cannot hold megabytes each.
+KEPT_REPLY_BYTES = 16 * 1024
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     import aiohttp
+    import yarl
 
     from airflow_provider_datalore.connection import DataloreConnectionSettings
     from airflow_provider_datalore.retry import RetryPolicy
@@ -42,6 +46,9 @@ class AsyncTransport:
         origin = urlsplit(settings.base_url)
         self._key: SessionKey = (f"{origin.scheme}://{origin.netloc}", settings.verify, self._proxy)
         self._session: aiohttp.ClientSession | None = None
+        self._headers = {"Authorization": f"Bearer {settings.token}"}
+        #: The call, reply body and result ``parse`` made of the last 2xx reply it read.
+        self._last_parsed: tuple[Call, bytes, Any] | None = None
 
     async def open(self) -> None:
         """Join the event loop's session for this server; :meth:`close` leaves it."""
@@ -66,6 +73,10 @@ class AsyncTransport:
         """
         Send the call, retrying what ``is_retryable`` allows; return the (parsed) JSON. Needs :meth:`open`.
 
+        A 2xx reply with the same bytes as the last one ``parse`` read for the same call is not read
+        again: the last result is returned. A running run's status reply changes rarely, and a trigger
+        polls it hundreds of times. ``parse`` must depend on the call and the reply only.
+
         :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
         :param timeout: Seconds one attempt may take, instead of the connection's timeout.
         :param json_reply: False: any 2xx is success, whatever its body (which is not read as JSON).
@@ -73,13 +84,24 @@ class AsyncTransport:
         attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
         while True:
             try:
-                return parse_reply(
-                    call, await self._attempt(call, body, attempts.budget(), json_reply), parse
+                status, content, headers = await self._attempt(call, body, attempts.budget())
+                last = self._last_parsed
+                if parse is not None and last is not None and _same_reply(last, call, status, content):
+                    return last[2]
+                payload = read_reply(
+                    call, status, content, headers, secret=self.settings.token, json_reply=json_reply
                 )
+                result = parse_reply(call, payload, parse)
+                if parse is not None:
+                    self._last_parsed = (call, content, result) if len(content) <= KEPT_REPLY_BYTES else None
+                return result
             except AttemptFailed as failed:
                 await asyncio.sleep(attempts.wait_after(failed))
 
-    async def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float, json_reply: bool) -> Any:
+    async def _attempt(
+        self, call: Call, body: dict[str, Any] | None, budget: float
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """Send the call once; return the reply's status, (inflated) body and headers, whatever the status."""
         import aiohttp
 
         if self._session is None:
@@ -90,15 +112,15 @@ class AsyncTransport:
         try:
             async with self._session.request(
                 call.method,
-                self.settings.base_url + call.path,
+                _url(self.settings.base_url, call.path),
                 json=body,
-                headers={"Authorization": f"Bearer {self.settings.token}"},
+                headers=self._headers,
                 timeout=timeout,
                 allow_redirects=False,
                 proxy=self._proxy,
             ) as response:
                 content = decoded_body(await _read_body(response), response.headers.get("Content-Encoding"))
-                status, headers = response.status, response.headers
+                return response.status, content, response.headers
         except ReplyTooLarge as err:
             raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=str(err)) from None
         except asyncio.CancelledError:
@@ -112,13 +134,25 @@ class AsyncTransport:
             raise AttemptFailed(call, failure=classify_aiohttp_error(exc), detail=describe(exc)) from None
         except Exception as exc:  # the library's own bug or an odd reply: a trigger must not crash on it
             raise AttemptFailed(call, failure=Failure.CONNECTION_LOST, detail=describe(exc)) from None
-        return read_reply(call, status, content, headers, secret=self.settings.token, json_reply=json_reply)
+
+
+def _same_reply(last: tuple[Call, bytes, Any], call: Call, status: int, content: bytes) -> bool:
+    """Whether a reply is a 2xx with the bytes of the ``last`` one parsed, for the same call."""
+    return 200 <= status < 300 and last[1] == content and last[0] == call
 
 
 def _cancel_requested() -> bool:
     """Whether someone asked to cancel the running task (``Task.cancel``, not yet withdrawn)."""
     task = asyncio.current_task()
     return task is None or task.cancelling() > 0
+
+
+@functools.lru_cache(maxsize=4096)  # a trigger reads the same URL every few seconds
+def _url(base_url: str, path: str) -> yarl.URL:
+    """Return the URL object aiohttp would make of ``base_url + path`` (parsing a URL is costly)."""
+    import yarl
+
+    return yarl.URL(base_url + path)
 
 
 @functools.lru_cache(maxsize=64)

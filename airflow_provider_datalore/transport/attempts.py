@@ -38,6 +38,8 @@ class Attempts:
         no attempt and no backoff goes past it. None: no deadline beyond each attempt's timeout.
     """
 
+    __slots__ = ("conn_id", "deadline", "made", "policy", "timeout")
+
     def __init__(
         self, policy: RetryPolicy, conn_id: str, timeout: float, deadline: float | None = None
     ) -> None:
@@ -45,8 +47,7 @@ class Attempts:
         self.conn_id = conn_id
         self.timeout = timeout
         self.deadline = deadline
-        #: Attempts made so far.
-        self.made = 0
+        self.made = 0  # attempts made so far
 
     def budget(self) -> float:
         """Return the seconds the next attempt may take: the timeout, cut to what is left of the deadline."""

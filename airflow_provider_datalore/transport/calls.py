@@ -10,7 +10,7 @@ from airflow_provider_datalore.retry import Failure, is_retryable
 USER_AGENT = f"airflow-provider-datalore/{__version__}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call:
     """One Run API call, described in the words an error message needs."""
 

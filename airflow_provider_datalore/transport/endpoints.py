@@ -44,15 +44,12 @@ def _status_call(run_id: str, base_url: str | None, notebook_id: str | None) -> 
     )
 
 
+@functools.lru_cache(maxsize=4096)  # one per run read: a trigger's polls share it
 def run_parser(call: Call, base_url: str) -> Any:
     """Return the function that reads a status reply of ``call`` as a :class:`DataloreRun`."""
-
-    def parse(payload: Any) -> DataloreRun:
-        return DataloreRun.from_response(
-            payload, base_url=base_url, run_id=call.run_id, notebook_id=call.notebook_id
-        )
-
-    return parse
+    return functools.partial(
+        DataloreRun.from_response, base_url=base_url, run_id=call.run_id, notebook_id=call.notebook_id
+    )
 
 
 def _notebook_call(base_url: str, path: str, verb: str, notebook_id: str) -> Call:

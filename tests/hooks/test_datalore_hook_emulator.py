@@ -95,6 +95,56 @@ def test_async_status_survives_reset_and_malformed_json(emulator, retry_waits):
     assert [e.fault for e in emulator.requests(method="GET")][:2] == ["reset", "malformed_json"]
 
 
+def test_an_unchanged_status_reply_is_read_once(emulator, caplog):
+    # A trigger reads a running run's reply hundreds of times, mostly the same bytes: those are parsed
+    # (and what is odd in them logged) once; a reply that changes is read again.
+    run_id = DataloreHook().run_notebook("demo/sales-report")
+    odd = {"runId": run_id, "status": "running", "success": "maybe"}
+    changed = {**odd, "status": "cell 2 of 3"}
+    emulator.add_faults(
+        *({"endpoint": "status", "status": 200, "body": body} for body in (odd, odd, changed))
+    )
+
+    async def three_polls():
+        hook = DataloreHook()
+        async with hook:
+            return [await hook.a_get_run(run_id) for _ in range(3)]
+
+    with caplog.at_level("WARNING"):
+        runs = asyncio.run(three_polls())
+    assert [run.status for run in runs] == ["running", "running", "cell 2 of 3"]
+    assert runs[0] is runs[1]
+    assert len(emulator.requests(method="GET")) == 3
+    assert [m for m in caplog.messages if m.startswith("Ignoring success=")] == [
+        f"Ignoring success='maybe' in Datalore's status response for run {run_id}: not a boolean."
+    ] * 2
+
+
+def test_a_large_status_reply_is_not_kept(emulator, monkeypatch):
+    # Only small replies are kept to compare the next one with: a thousand triggers must not hold a
+    # hostile server's megabytes each.
+    from airflow_provider_datalore.transport import aio
+
+    monkeypatch.setattr(aio, "KEPT_REPLY_BYTES", 100)
+    run_id = DataloreHook().run_notebook("demo/sales-report")
+    small = {"runId": run_id, "status": "running"}
+    large = {**small, "status": "x" * 200}
+    emulator.add_faults(
+        *({"endpoint": "status", "status": 200, "body": body} for body in (small, large, large))
+    )
+
+    async def three_polls():
+        hook = DataloreHook()
+        async with hook:
+            runs = [await hook.a_get_run(run_id) for _ in range(3)]
+            return runs, hook._async_transport._last_parsed
+
+    (kept, big, again), last = asyncio.run(three_polls())
+    assert kept.status == "running"
+    assert big == again and big is not again
+    assert last is None
+
+
 def test_async_status_retries_a_cancelled_error_nobody_asked_for(emulator, monkeypatch, retry_waits):
     # What aiohttp 3.9.0 does after a timed-out poll: the next read on the connection raises a bare
     # CancelledError although nothing cancelled the task. The trigger must poll again, not end.
