@@ -46,6 +46,7 @@ from servers import (
     Server,
     connection_env,
     die_with_parent,
+    pin,
     start_runs,
     start_servers,
 )
@@ -239,6 +240,7 @@ def measure(
     child = subprocess.Popen(
         argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, preexec_fn=die_with_parent
     )
+    pin(child.pid, "client")
     try:
         line = LineReader(child, "trigger process").next(180)
         if line != "READY":
@@ -640,7 +642,9 @@ def write_doc(data: dict[str, Any], path: Path, image: Path) -> None:
         f"Connections come from `AIRFLOW_CONN_*` variables (no database). The runs are started just before "
         f"the triggers (`POST /api/run/v1/notebook`, or dbt Cloud's `POST .../jobs/{{id}}/run/`) and last "
         f"{args['duration']:.0f} s; the triggers poll every {args['poll_interval']:.0f} s. Each server runs in "
-        f"its own process; only the trigger process is measured. The floor is the same N of bare aiohttp "
+        f"its own process; only the trigger process is measured. The trigger process is pinned to the first "
+        f"CPU and the servers to the others (`servers.pin`): unpinned on two cores, the same scenario's CPU "
+        f"per poll varied by a fifth between repeats. The floor is the same N of bare aiohttp "
         f"loops (no Airflow, no provider: one keep-alive session, GET, `json.loads`, sleep) polling the same "
         f"emulator at the same rate (`trigger_load.py --kind floor`): what polling costs at all.",
         "",

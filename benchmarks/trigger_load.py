@@ -169,10 +169,34 @@ async def main_async(args: argparse.Namespace, run_ids: list[str]) -> dict[str, 
             rss_samples.append(rss_bytes())
             await asyncio.sleep(SAMPLE_RSS_EVERY)
 
+    census: dict[str, Any] = {}
+
+    async def take_census() -> None:
+        # BENCH_GC_CENSUS=<seconds>: what the garbage collector tracks then, by type (diagnostics only:
+        # walking every object stops the loop, so the run's lag figures include it).
+        await asyncio.sleep(float(os.environ["BENCH_GC_CENSUS"]))
+        tracked = gc.get_objects()
+        census["tracked"] = len(tracked)
+        census["by_generation"] = [len(gc.get_objects(g)) for g in range(3)]
+        census["top"] = Counter(type(o).__qualname__ for o in tracked).most_common(40)
+        del tracked
+        # Then what the polls leave to the collector (reference cycles) over two seconds.
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        await asyncio.sleep(2)
+        gc.collect()
+        gc.set_debug(0)
+        census["cyclic_garbage"] = len(gc.garbage)
+        census["garbage_top"] = Counter(type(o).__qualname__ for o in gc.garbage).most_common(40)
+        gc.garbage.clear()
+
     rss_baseline = rss_bytes()
+    baseline_tracked = len(gc.get_objects())
     cpu0 = cpu_seconds()
     wall0 = time.monotonic()
     helpers = [loop.create_task(ticker()), loop.create_task(sample_rss())]
+    if os.environ.get("BENCH_GC_CENSUS"):
+        helpers.append(loop.create_task(take_census()))
 
     # The DB hands the triggerer (classpath, kwargs); it imports the class by path and inflates it.
     end_time = time.time() + args.trigger_timeout
@@ -259,6 +283,8 @@ async def main_async(args: argparse.Namespace, run_ids: list[str]) -> dict[str, 
         "lag_samples": len(lags),
         "lag_p50": percentile(lags, 50),
         "lag_p99": percentile(lags, 99),
+        "gc_tracked_before": baseline_tracked,
+        "gc_census": census,
         "gc_full_collections": len(collections),
         "gc_full_max_ms": max((c[1] for c in collections), default=0.0) * 1000,
         "gc_full_total_ms": sum(c[1] for c in collections) * 1000,
