@@ -74,31 +74,32 @@ GC_TUNED = BENCH / "gc_tuned"
 
 #: What the doc says changed the figures (kept here so the generated doc carries it).
 CHANGES = """\
-This run is on another machine than the last (an Intel Xeon; the last, on 2026-11-28, an AMD EPYC), and
-every figure of CPU time is 1.5 to 1.8 times the last's, the floor's and dbt Cloud's too: the code of
-that day (4a451d6), measured here, spent 0.66 CPU s per 1000 polls at N=1000 over HTTPS, no less than
-today's. Ratios within one run are the figures to compare.
+This run is on the same machine as the last (2026-12-02 00:00, an Intel Xeon; CPU figures of runs on
+other machines differ by up to 1.8x, so ratios within one run are the figures to compare).
 
-- The real triggerer (new): the first measurement of our trigger on `airflow triggerer` found what the
-  harness could not. Each trigger read its connection and masked its secrets: three requests from the
-  trigger runner to the supervisor, which serves one per loop iteration, between its database work.
-  With 1000 waits the first polls came 35 to 95 s after the triggers started, most runs had ended by
-  then (1039 polls in all), and the supervisor spent 55 s of CPU. The hooks of one event loop now share
-  a read of their connection for 30 s (`shared_settings.py`), and the token is masked again only when it
-  differs from the password Airflow masked: the first polls come within 3 s.
-- N=3000 (issue 13's goal of a p99 loop lag under 100 ms): the jitter removed the lockstep, and what
-  remains is Python's full garbage collections, which walk every object of the process and stop the
-  event loop: 35 in our 62 s run at N=3000, up to 731 ms each on this machine; the bare aiohttp loop has
-  them too (its p99 is 236 ms). A provider cannot set the triggerer's garbage collector for the whole
-  process; a deployment can, in `airflow_local_settings.py` (README, Running in production): with the
-  first generation at 10 000 objects (`datalore-gc` rows) there was no full collection at N=3000, the p99
-  lag was 17 ms, and the CPU per poll fell to 0.30 from 0.53. On the real triggerer at N=1000 the same
-  setting took the p99 lag from 79 to 15 ms.
-- CPU per poll against the floor at N=1000: 1.64x this run (0.55 against 0.33; the floor's repeats
-  spread from 0.31 to 0.46), 1.42x on the last machine. Without the full collections ours is 0.49 ms a
-  poll and the floor's 0.29: the difference is our trigger's own work per poll (reading the reply into a
-  `DataloreRun`, the deadline and jitter, the quiet progress log) and the harness's triggerer machinery
-  (greenback's portal cost nothing measurable here).
+- Pinned processes (new): the trigger process runs on the first CPU, the servers on the others
+  (`servers.pin`), for every kind alike. Unpinned on two cores the processes traded places and caches:
+  the floor's three repeats at N=1000 spread from 0.31 to 0.46 CPU s per 1000 polls in the last run,
+  more than the gap the floor ratio measures.
+- Less work per poll: a status reply with the same bytes as the last one for the same run is not parsed
+  again (the last `DataloreRun` is returned, and what is odd in it is logged once, not every poll;
+  replies over 16 KiB are not kept), and the yarl URL, the reply reader and the headers are made once
+  per run, not per poll; the objects of a poll and of a trigger have slots. Before pinning, three
+  interleaved repeats each: 0.48 against 0.43 CPU s per 1000 polls, the floor 0.33 and 0.32 (1.45x,
+  then 1.26x). This run: 0.37 against the floor's 0.29, 1.26x (the last run: 1.64x).
+- N=3000: CPU per poll 0.37 (the last run 0.53, when the trigger process was short of CPU and made
+  75,622 polls; this run 88,216, the floor 88,452). The p99 loop lag, 232 ms, is the floor's own
+  (232 ms): what is left is Python's full garbage collections, 37 in our 62 s and 25 in the floor's,
+  up to 304 and 260 ms each. A bare aiohttp loop in this process cannot avoid them either: a full
+  collection of what Airflow and aiohttp hold before any trigger starts (164,000 objects) takes 67 to
+  106 ms here. The polls leave no reference cycles (`BENCH_GC_CENSUS`): the full collections come from
+  objects of polls in flight reaching the oldest generation. A provider cannot set the triggerer's
+  garbage collector for the whole process; a deployment can, in `airflow_local_settings.py` (README,
+  Running in production): with the first generation at 10 000 objects (`datalore-gc` rows) there was no
+  full collection at N=3000 and the p99 lag was 13.5 ms.
+- The real triggerer at N=1000: p99 loop lag 11.5 ms by default (the last run 79 ms). Its runs with the
+  GC setting were slow this time (85 and 108 s of wall time for 20,000 and 10,000 polls, as was dbt
+  Cloud's second run, 5842 polls in 107 s: other work on the machine), so their lag says little.
 - Earlier: letting aiohttp honour HTTP(S)_PROXY with `trust_env=True` read the environment on every
   request and doubled CPU per poll; the proxy is looked up once per trigger transport
   (`transport/sessions.py`, `proxy_for`). One total timer per poll (not a total and a connect timer),
