@@ -73,7 +73,7 @@ def check_hook_params(value: object) -> dict[str, Any]:
             f"hook_params has {show(unknown)}, which the Datalore hook does not take; expected keys among "
             f"{HOOK_PARAMS}"
         )
-    from airflow_provider_datalore.retry import RetryPolicy
+    from airflow_provider_datalore.transport.retry import RetryPolicy
 
     RetryPolicy(  # raises ValueError naming a bad value
         max_attempts=value.get("retry_limit", 5),

@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow_provider_datalore.clipping import show
 from airflow_provider_datalore.exceptions import DataloreError
-from airflow_provider_datalore.run import DataloreRun
+from airflow_provider_datalore.run_api.run import DataloreRun
 
 
 class RunEventStatus(enum.StrEnum):

@@ -17,7 +17,7 @@ from openlineage.client.facet_v2 import source_code_location_job
 
 from airflow_provider_datalore import __version__
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY
-from airflow_provider_datalore.run import DataloreRun
+from airflow_provider_datalore.run_api.run import DataloreRun
 from airflow_provider_datalore.urls import normalize_notebook_id
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from airflow_provider_datalore.run import DataloreRun
+    from airflow_provider_datalore.run_api.run import DataloreRun
 
 #: Seconds between INFO lines while nothing changes: a run polled every 2 s writes one line in 150 polls.
 QUIET_SECONDS = 5 * 60

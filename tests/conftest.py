@@ -88,7 +88,7 @@ def retry_waits(monkeypatch):
         waits.append((attempt, retry_after))
         return 0.0
 
-    monkeypatch.setattr("airflow_provider_datalore.retry.RetryPolicy.delay", delay)
+    monkeypatch.setattr("airflow_provider_datalore.transport.retry.RetryPolicy.delay", delay)
     return waits
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from airflow_provider_datalore.parameters import (
+from airflow_provider_datalore.run_api.parameters import (
     normalize_direct_file_storage_write,
     normalize_parameters,
     normalize_update_report,
@@ -45,7 +45,7 @@ def test_dict_and_list_forms_give_the_same_request():
 
 
 def test_none_leaves_the_parameter_out_and_says_so(caplog):
-    with caplog.at_level(logging.INFO, logger="airflow_provider_datalore.parameters"):
+    with caplog.at_level(logging.INFO, logger="airflow_provider_datalore.run_api.parameters"):
         assert normalize_parameters({"a": None, "b": "x"}) == [{"name": "b", "value": "x"}]
     assert "Parameter 'a' is None: it is left out" in caplog.text
 

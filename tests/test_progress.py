@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from airflow_provider_datalore.progress import WaitProgress
-from airflow_provider_datalore.run import DataloreRun
+from airflow_provider_datalore.run_api.run import DataloreRun
 
 
 def running(status: str = "running") -> DataloreRun:

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from airflow_provider_datalore.retry import Failure, RetryPolicy, is_retryable, parse_retry_after
+from airflow_provider_datalore.transport.retry import Failure, RetryPolicy, is_retryable, parse_retry_after
 
 F = Failure
 
@@ -55,7 +55,8 @@ def test_retry_predicate(method, status, failure, retry):
 def test_backoff_is_exponential_with_full_jitter_and_capped(monkeypatch):
     ceilings = []
     monkeypatch.setattr(
-        "airflow_provider_datalore.retry.random.uniform", lambda lo, hi: ceilings.append((lo, hi)) or hi
+        "airflow_provider_datalore.transport.retry.random.uniform",
+        lambda lo, hi: ceilings.append((lo, hi)) or hi,
     )
     policy = RetryPolicy(max_attempts=10, base_delay=1.0, max_delay=60.0)
     delays = [policy.delay(attempt) for attempt in range(1, 9)]

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from airflow_provider_datalore.exceptions import DataloreResponseError
-from airflow_provider_datalore.run import DataloreArtifact, DataloreRun
+from airflow_provider_datalore.run_api.run import DataloreArtifact, DataloreRun
 from tests.helpers import status_body as finished
 
 BASE = "https://corp.example/datalore"
@@ -84,14 +84,14 @@ def test_times_are_parsed_from_iso_or_epoch_millis(value, expected):
 
 @pytest.mark.parametrize("value", ["yesterday", True, [1], {"t": 1}, 10**30])
 def test_unreadable_time_is_logged_not_fatal(value, caplog):
-    with caplog.at_level(logging.WARNING, logger="airflow_provider_datalore.run"):
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_datalore.run_api.run"):
         run = DataloreRun.from_response(finished(startTime=value), base_url=BASE, run_id="run-1")
     assert run.start_time is None
     assert "Ignoring startTime=" in caplog.text
 
 
 def test_unknown_fields_are_tolerated_and_logged(caplog):
-    with caplog.at_level(logging.DEBUG, logger="airflow_provider_datalore.run"):
+    with caplog.at_level(logging.DEBUG, logger="airflow_provider_datalore.run_api.run"):
         run = DataloreRun.from_response(finished(newField=1, anotherOne="x"), base_url=BASE)
     assert run.is_successful
     assert "['anotherOne', 'newField']" in caplog.text

@@ -22,16 +22,16 @@ from airflow_provider_datalore.exceptions import (
     DataloreRunTimeoutError,
 )
 from airflow_provider_datalore.progress import WaitProgress
-from airflow_provider_datalore.retry import RetryPolicy
-from airflow_provider_datalore.run import DataloreRun, reply_run_id
-from airflow_provider_datalore.run_request import DataloreRunRequest
-from airflow_provider_datalore.transport.endpoints import (
+from airflow_provider_datalore.run_api.endpoints import (
     interactive_call,
     run_parser,
     start_call,
     status_call,
 )
+from airflow_provider_datalore.run_api.run import DataloreRun, reply_run_id
+from airflow_provider_datalore.run_api.run_request import DataloreRunRequest
 from airflow_provider_datalore.transport.failures import may_have_started
+from airflow_provider_datalore.transport.retry import RetryPolicy
 from airflow_provider_datalore.transport.sync import SyncTransport
 from airflow_provider_datalore.urls import normalize_notebook_id, notebook_url
 
@@ -312,9 +312,9 @@ class DataloreHook(BaseHook):
         """
         Check the URL and the token without starting anything (the connection form's Test button).
 
-        See :func:`~airflow_provider_datalore.connection_test.check_connection` for what it proves.
+        See :func:`~airflow_provider_datalore.hooks.connection_check.check_connection` for what it proves.
         """
-        from airflow_provider_datalore.connection_test import check_connection
+        from airflow_provider_datalore.hooks.connection_check import check_connection
 
         return check_connection(self)
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_provider_datalore.events import RunEvent
-    from airflow_provider_datalore.run import DataloreRun
+    from airflow_provider_datalore.run_api.run import DataloreRun
 
 
 class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseOperator):
@@ -249,7 +249,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         if getattr(self, "_options_checked", False) or run.direct_file_storage_write is not None:
             return
         self._options_checked = True
-        from airflow_provider_datalore.parameters import normalize_parameters
+        from airflow_provider_datalore.run_api.parameters import normalize_parameters
 
         sent = []
         if self.parameters is not None:

@@ -7,7 +7,6 @@ import functools
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from airflow_provider_datalore.retry import Failure
 from airflow_provider_datalore.transport.attempts import Attempts
 from airflow_provider_datalore.transport.calls import USER_AGENT, AttemptFailed, Call
 from airflow_provider_datalore.transport.failures import classify_aiohttp_error, describe
@@ -18,6 +17,7 @@ from airflow_provider_datalore.transport.replies import (
     parse_reply,
     read_reply,
 )
+from airflow_provider_datalore.transport.retry import Failure
 from airflow_provider_datalore.transport.sessions import SessionKey, proxy_for, session_pool
 
 #: Bytes read from the connection at a time.
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import yarl
 
     from airflow_provider_datalore.connection import DataloreConnectionSettings
-    from airflow_provider_datalore.retry import RetryPolicy
+    from airflow_provider_datalore.transport.retry import RetryPolicy
 
 
 class AsyncTransport:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from airflow_provider_datalore.transport.failures import final_error
 
 if TYPE_CHECKING:
-    from airflow_provider_datalore.retry import RetryPolicy
     from airflow_provider_datalore.transport.calls import AttemptFailed
+    from airflow_provider_datalore.transport.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from airflow_provider_datalore import __version__
-from airflow_provider_datalore.retry import Failure, is_retryable
+from airflow_provider_datalore.transport.retry import Failure, is_retryable
 
 USER_AGENT = f"airflow-provider-datalore/{__version__}"
 
@@ -69,7 +69,7 @@ class AttemptFailed(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Whether the call may be sent again (see :func:`~airflow_provider_datalore.retry.is_retryable`)."""
+        """Whether the call may be sent again (see :func:`~airflow_provider_datalore.transport.retry.is_retryable`)."""
         return is_retryable(self.call.method, status=self.status, failure=self.failure)
 
     @property

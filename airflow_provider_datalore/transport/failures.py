@@ -17,7 +17,7 @@ from airflow_provider_datalore.exceptions import (
     DataloreResponseError,
     DataloreRunMayHaveStartedError,
 )
-from airflow_provider_datalore.retry import Failure
+from airflow_provider_datalore.transport.retry import Failure
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.transport.calls import AttemptFailed, Call

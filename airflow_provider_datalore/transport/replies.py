@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_datalore.clipping import clip
 from airflow_provider_datalore.exceptions import DataloreResponseError
-from airflow_provider_datalore.retry import Failure, parse_retry_after
 from airflow_provider_datalore.transport.calls import AttemptFailed, Call
+from airflow_provider_datalore.transport.retry import Failure, parse_retry_after
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_datalore.retry import Failure
 from airflow_provider_datalore.transport.attempts import Attempts
 from airflow_provider_datalore.transport.calls import USER_AGENT, AttemptFailed, Call
 from airflow_provider_datalore.transport.failures import classify_requests_error, describe
@@ -16,6 +15,7 @@ from airflow_provider_datalore.transport.replies import (
     parse_reply,
     read_reply,
 )
+from airflow_provider_datalore.transport.retry import Failure
 from airflow_provider_datalore.transport.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import requests
 
     from airflow_provider_datalore.connection import DataloreConnectionSettings
-    from airflow_provider_datalore.retry import RetryPolicy
+    from airflow_provider_datalore.transport.retry import RetryPolicy
 
 #: Bytes read from the socket at a time.
 CHUNK_BYTES = 64 * 1024
@@ -79,7 +79,7 @@ class SyncTransport:
         json_reply: bool = True,
     ) -> Any:
         """
-        Send the call, retrying what :func:`~airflow_provider_datalore.retry.is_retryable` allows.
+        Send the call, retrying what :func:`~airflow_provider_datalore.transport.retry.is_retryable` allows.
 
         :param body: The JSON body, if any.
         :param parse: Turns the JSON into a value; its ``DataloreResponseError`` counts as a malformed

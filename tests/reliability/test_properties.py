@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_datalore.exceptions import DataloreResponseError
-from airflow_provider_datalore.parameters import normalize_parameters, normalize_update_report
-from airflow_provider_datalore.run import KNOWN_FIELDS, DataloreRun
+from airflow_provider_datalore.run_api.parameters import normalize_parameters, normalize_update_report
+from airflow_provider_datalore.run_api.run import KNOWN_FIELDS, DataloreRun
 from airflow_provider_datalore.urls import normalize_base_url, normalize_notebook_id
 
 BASE = "https://datalore.example.com"

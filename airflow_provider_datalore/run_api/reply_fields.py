@@ -13,7 +13,7 @@ from airflow_provider_datalore.exceptions import DataloreResponseError
 from airflow_provider_datalore.urls import absolute_url, is_notebook_id
 
 if TYPE_CHECKING:
-    from airflow_provider_datalore.run import DataloreArtifact
+    from airflow_provider_datalore.run_api.run import DataloreArtifact
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def parse_artifacts(value: object, base_url: str, where: str) -> tuple[DataloreA
     writes to the notebook's files and may list none). An entry needs a ``path`` (a non-empty string);
     ``name`` defaults to the path's last part.
     """
-    from airflow_provider_datalore.run import DataloreArtifact
+    from airflow_provider_datalore.run_api.run import DataloreArtifact
 
     if value is None:
         return ()

@@ -9,7 +9,8 @@ from typing import Any
 
 from airflow_provider_datalore.clipping import clip, show
 from airflow_provider_datalore.exceptions import DataloreResponseError
-from airflow_provider_datalore.reply_fields import (
+from airflow_provider_datalore.run_api import STATUS_FIELDS
+from airflow_provider_datalore.run_api.reply_fields import (
     notebook_from_reply,
     optional_bool,
     optional_str,
@@ -17,7 +18,6 @@ from airflow_provider_datalore.reply_fields import (
     parse_time,
     reply_run_id,
 )
-from airflow_provider_datalore.run_api import STATUS_FIELDS
 from airflow_provider_datalore.urls import notebook_url
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_datalore.checks import check_run_id
-from airflow_provider_datalore.run import DataloreRun
 from airflow_provider_datalore.run_api import INTERACTIVE_PATH, RUN_PATH, STATUS_PATH
+from airflow_provider_datalore.run_api.run import DataloreRun
 from airflow_provider_datalore.transport.calls import Call
 from airflow_provider_datalore.urls import notebook_url
 

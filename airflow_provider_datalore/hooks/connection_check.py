@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from airflow_provider_datalore.exceptions import DataloreApiError, DataloreAuthenticationError, DataloreError
-from airflow_provider_datalore.retry import RetryPolicy
-from airflow_provider_datalore.transport.endpoints import status_call
+from airflow_provider_datalore.run_api.endpoints import status_call
+from airflow_provider_datalore.transport.retry import RetryPolicy
 from airflow_provider_datalore.transport.sync import SyncTransport
 
 if TYPE_CHECKING:

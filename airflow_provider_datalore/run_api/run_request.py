@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_datalore.parameters import (
+from airflow_provider_datalore.run_api.parameters import (
     normalize_direct_file_storage_write,
     normalize_parameters,
     normalize_update_report,
