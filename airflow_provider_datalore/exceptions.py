@@ -36,6 +36,8 @@ class DataloreApiError(DataloreError):
         #: The text of Datalore's ``{"error": ...}`` reply; None when the reply had another shape (HTML, a
         #: web framework's generic JSON error): then it did not come from the Run API.
         self.server_message = server_message
+        #: The ``state`` of Datalore's error reply, if it had one (a 409 names the kernel's state).
+        self.server_state: str | None = None
 
 
 class DataloreBadRequestError(DataloreApiError):
@@ -52,6 +54,10 @@ class DataloreForbiddenError(DataloreApiError):
 
 class DataloreNotFoundError(DataloreApiError):
     """HTTP 404: the notebook is not shared with the token, or the run does not exist."""
+
+
+class DataloreConflictError(DataloreApiError):
+    """HTTP 409 (Notebook API): the notebook's kernel is not in the state the request needs (``server_state``)."""
 
 
 class DataloreRequestError(DataloreApiError):

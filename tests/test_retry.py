@@ -4,9 +4,13 @@ import datetime
 
 import pytest
 
+from airflow_provider_datalore.notebook_api import endpoints as notebook_api
+from airflow_provider_datalore.run_api import endpoints as run_api
 from airflow_provider_datalore.transport.retry import Failure, RetryPolicy, is_retryable, parse_retry_after
 
 F = Failure
+#: The rows below name an endpoint by how it may be repeated: a read, and a call that starts a run.
+ENDPOINT = {"GET": run_api.STATUS, "POST": run_api.START, "post": run_api.START}
 
 
 @pytest.mark.parametrize(
@@ -49,7 +53,76 @@ F = Failure
     ],
 )
 def test_retry_predicate(method, status, failure, retry):
-    assert is_retryable(method, status=status, failure=failure) is retry
+    assert is_retryable(ENDPOINT[method], status=status, failure=failure) is retry
+
+
+# What each endpoint of both APIs may do: (safe to retry, may start work). The Notebook API's rows are
+# from JetBrains' reference: reads are safe; runs, control updates and edits with ``run``, creates,
+# uploads, deletes, replaces and publishes are not; interrupt and agent stop are documented idempotent.
+SAFE, STARTS, NEITHER = (True, False), (False, True), (False, False)
+ENDPOINT_TABLE = {
+    ("Run API", "start"): STARTS,
+    ("Run API", "status"): SAFE,
+    ("Run API", "interactive"): STARTS,
+    ("Notebook API", "cells"): SAFE,
+    ("Notebook API", "cell"): SAFE,
+    ("Notebook API", "cell outputs"): SAFE,
+    ("Notebook API", "cell create"): NEITHER,
+    ("Notebook API", "cell create and run"): STARTS,
+    ("Notebook API", "cell edit"): SAFE,
+    ("Notebook API", "cell edit and run"): STARTS,
+    ("Notebook API", "cell delete"): NEITHER,
+    ("Notebook API", "cell run"): STARTS,
+    ("Notebook API", "cells run"): STARTS,
+    ("Notebook API", "control update"): SAFE,
+    ("Notebook API", "control update and run"): STARTS,
+    ("Notebook API", "worksheet create"): NEITHER,
+    ("Notebook API", "definitions"): SAFE,
+    ("Notebook API", "kernel status"): SAFE,
+    ("Notebook API", "kernel interrupt"): SAFE,
+    ("Notebook API", "kernel restart"): NEITHER,
+    ("Notebook API", "agent stop"): SAFE,
+    ("Notebook API", "files"): SAFE,
+    ("Notebook API", "file"): SAFE,
+    ("Notebook API", "file exists"): SAFE,
+    ("Notebook API", "file read"): SAFE,
+    ("Notebook API", "file upload"): NEITHER,
+    ("Notebook API", "file delete"): NEITHER,
+    ("Notebook API", "report"): SAFE,
+    ("Notebook API", "report replace"): NEITHER,
+    ("Notebook API", "report operations"): NEITHER,
+    ("Notebook API", "report publish"): NEITHER,
+    ("Notebook API", "databases"): SAFE,
+    ("Notebook API", "schema children"): SAFE,
+    ("Notebook API", "schema condensed"): SAFE,
+    ("Notebook API", "schema search"): SAFE,
+}
+ALL_ENDPOINTS = run_api.ENDPOINTS + notebook_api.ENDPOINTS
+
+
+def test_the_endpoint_table_covers_every_endpoint_of_both_apis_once():
+    assert sorted((e.api, e.name) for e in ALL_ENDPOINTS) == sorted(ENDPOINT_TABLE)
+
+
+@pytest.mark.parametrize("endpoint", ALL_ENDPOINTS, ids=lambda e: f"{e.api}: {e.name}")
+def test_each_endpoint_is_retried_as_its_row_says(endpoint):
+    safe, starts = ENDPOINT_TABLE[(endpoint.api, endpoint.name)]
+    assert (endpoint.safe_to_retry, endpoint.may_start_work) == (safe, starts)
+    # The predicate reads the row, not the method: every Notebook API endpoint is a POST.
+    transient = [
+        (None, F.READ_TIMEOUT),
+        (None, F.CONNECTION_LOST),
+        (None, F.BAD_BODY),
+        (502, None),
+        (503, None),
+    ]
+    assert [is_retryable(endpoint, status=s, failure=f) for s, f in transient] == [safe] * len(transient)
+    # Whatever the row, a request that never left, or a 429, is tried again; a client error never.
+    assert is_retryable(endpoint, failure=F.CONNECT) and is_retryable(endpoint, status=429)
+    for status in (400, 401, 403, 404, 409):
+        assert not is_retryable(endpoint, status=status)
+    # What is not safe says what may have happened when its fate is unknown.
+    assert bool(endpoint.unknown_fate) is not safe
 
 
 def test_backoff_is_exponential_with_full_jitter_and_capped(monkeypatch):

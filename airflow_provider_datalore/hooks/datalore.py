@@ -17,7 +17,6 @@ from airflow_provider_datalore.connection_form import (
     legacy_ui_field_behaviour,
 )
 from airflow_provider_datalore.exceptions import (
-    DataloreBadRequestError,
     DataloreResponseError,
     DataloreRunTimeoutError,
 )
@@ -162,12 +161,9 @@ class DataloreHook(BaseHook):
         :param request: From :meth:`build_run_request`.
         """
         notebook = request.notebook_id
-        call = start_call(self.base_url, notebook)
+        call = start_call(self.base_url, request)
         self.log.info("Starting a Datalore run of notebook %s (%s).", notebook, call.notebook_url)
-        try:
-            payload = self._transport.request(call, request.to_json())
-        except DataloreBadRequestError as err:
-            raise _maybe_older_server(err, request) from None
+        payload = self._transport.request(call, request.to_json())
         try:
             run_id = reply_run_id(payload, f"reply to {call.where}")
         except DataloreResponseError as err:
@@ -304,7 +300,7 @@ class DataloreHook(BaseHook):
         notebook = normalize_notebook_id(notebook_id, base_url=self.base_url)
         call = interactive_call(self.base_url, notebook)
         self.log.info("Running Datalore notebook %s interactively (%s).", notebook, call.notebook_url)
-        self._transport.request(call, {"notebookId": notebook}, json_reply=False, timeout=timeout)
+        self._transport.request(call, {"notebookId": notebook}, timeout=timeout)
 
     # -- connection test and form ------------------------------------------------------------------
 
@@ -332,26 +328,3 @@ class DataloreHook(BaseHook):
 def _deadline(timeout: float | None) -> float | None:
     """Return the ``time.monotonic()`` at which ``timeout`` seconds from now end."""
     return None if timeout is None else time.monotonic() + timeout
-
-
-def _maybe_older_server(err: DataloreBadRequestError, request: DataloreRunRequest) -> DataloreBadRequestError:
-    """Add to a 400 for a run with options that Datalore before 2026.1 does not take, that it may be that."""
-    newer = [
-        name
-        for name, value in (
-            ("parameters", request.parameters),
-            ("directFileStorageWrite", request.direct_file_storage_write),
-        )
-        if value is not None
-    ]
-    if not newer:
-        return err
-    error = DataloreBadRequestError(
-        f"{err} The request carried {' and '.join(newer)}, which the Run API documents from Datalore "
-        f"2026.1 on (the 2025.x docs list only notebookId and updateReport): the server may predate Run "
-        f"API parameters. Upgrade it, or run the notebook without {' and '.join(newer)}.",
-        http_status=err.http_status,
-        endpoint=err.endpoint,
-        server_message=err.server_message,
-    )
-    return error

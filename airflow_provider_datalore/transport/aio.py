@@ -1,4 +1,4 @@
-"""Non-blocking calls to the Run API with aiohttp, for triggers."""
+"""Non-blocking calls to Datalore's APIs with aiohttp, for triggers."""
 
 from __future__ import annotations
 
@@ -68,7 +68,6 @@ class AsyncTransport:
         *,
         deadline: float | None = None,
         timeout: float | None = None,
-        json_reply: bool = True,
     ) -> Any:
         """
         Send the call, retrying what ``is_retryable`` allows; return the (parsed) JSON. Needs :meth:`open`.
@@ -79,7 +78,6 @@ class AsyncTransport:
 
         :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
         :param timeout: Seconds one attempt may take, instead of the connection's timeout.
-        :param json_reply: False: any 2xx is success, whatever its body (which is not read as JSON).
         """
         attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
         while True:
@@ -88,9 +86,7 @@ class AsyncTransport:
                 last = self._last_parsed
                 if parse is not None and last is not None and _same_reply(last, call, status, content):
                     return last[2]
-                payload = read_reply(
-                    call, status, content, headers, secret=self.settings.token, json_reply=json_reply
-                )
+                payload = read_reply(call, status, content, headers, secret=self.settings.token)
                 result = parse_reply(call, payload, parse)
                 if parse is not None:
                     self._last_parsed = (call, content, result) if len(content) <= KEPT_REPLY_BYTES else None

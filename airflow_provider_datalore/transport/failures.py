@@ -10,6 +10,7 @@ from airflow_provider_datalore.exceptions import (
     DataloreAuthenticationError,
     DataloreBadRequestError,
     DataloreConfigError,
+    DataloreConflictError,
     DataloreError,
     DataloreForbiddenError,
     DataloreNotFoundError,
@@ -35,12 +36,15 @@ def final_error(failed: AttemptFailed, attempts: int, conn_id: str) -> DataloreE
     if status in _CLIENT_ERRORS:
         error_class, explain = _CLIENT_ERRORS[status]
         server = f": {failed.detail}" if failed.detail else ""
-        return error_class(
-            explain(call, conn_id, server),
-            http_status=status,
-            endpoint=call.where,
-            server_message=failed.server_message,
+        wording = call.endpoint.wording
+        message = (wording and wording(call, status, conn_id, server)) or explain(call, conn_id, server)
+        if status == 400 and call.bad_request_hint:
+            message = f"{message} {call.bad_request_hint}"
+        error = error_class(
+            message, http_status=status, endpoint=call.where, server_message=failed.server_message
         )
+        error.server_state = failed.server_state
+        return error
     if status is not None and 300 <= status < 400:
         return DataloreConfigError(
             f"Datalore answered {call.where} with a redirect (HTTP {status}) to {failed.location!r}. "
@@ -52,8 +56,16 @@ def final_error(failed: AttemptFailed, attempts: int, conn_id: str) -> DataloreE
             f"Could not {call.action} ({call.where}): TLS verification failed ({failed.detail}). For an "
             f"On-Premises server with an internal CA, set 'CA bundle path' in Airflow connection {conn_id!r}."
         )
-    if _may_have_started(failed):
-        return may_have_started(call, f"{failed.reason}. The request may have reached Datalore", status)
+    if _fate_unknown(failed):
+        what = f"{failed.reason}. The request may have reached Datalore"
+        if call.endpoint.may_start_work:
+            return may_have_started(call, what, status)
+        return DataloreRequestError(
+            f"Could not {call.action} ({call.where}): {what}, so {call.endpoint.unknown_fate}. It is not "
+            "retried: check in Datalore before running the task again.",
+            http_status=status,
+            endpoint=call.where,
+        )
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     if failed.failure is Failure.BAD_BODY:
         return DataloreResponseError(f"Could not {call.action} ({call.where}){tries}: {failed.reason}")
@@ -67,11 +79,11 @@ def final_error(failed: AttemptFailed, attempts: int, conn_id: str) -> DataloreE
 
 def may_have_started(call: Call, what: str, status: int | None = None) -> DataloreRunMayHaveStartedError:
     """
-    Return the error for a start that may have started a run: say so, where to look, and that no one retries.
+    Return the error for a call that may have started work: say so, where to look, and that no one retries.
 
     :param what: What went wrong, e.g. "HTTP 502: Bad gateway. The request may have reached Datalore".
     """
-    happened = f"Could not {call.action} ({call.where}): {what}, so the notebook may be running now."
+    happened = f"Could not {call.action} ({call.where}): {what}, so {call.endpoint.unknown_fate}."
     error = DataloreRunMayHaveStartedError(
         f"{happened} It is not retried, to avoid a duplicate run, and Airflow does not retry the task "
         f"either: check {call.notebook_url} before running the task again.",
@@ -82,9 +94,9 @@ def may_have_started(call: Call, what: str, status: int | None = None) -> Datalo
     return error
 
 
-def _may_have_started(failed: AttemptFailed) -> bool:
-    """Whether a failed start left open whether Datalore started the run (a 5xx, or sent and then lost)."""
-    if failed.call.method != "POST" or failed.retryable or failed.failure is Failure.OTHER:
+def _fate_unknown(failed: AttemptFailed) -> bool:
+    """Whether a failed call that is not safe to repeat may have reached Datalore (a 5xx, or sent and lost)."""
+    if failed.call.endpoint.safe_to_retry or failed.retryable or failed.failure is Failure.OTHER:
         return False
     return failed.status is None or failed.status >= 500
 
@@ -108,29 +120,25 @@ def _unauthorized(call: Call, conn_id: str, server: str) -> str:
 
 
 def _forbidden(call: Call, conn_id: str, server: str) -> str:
-    token = f"the API token of Airflow connection {conn_id!r}"
-    if call.method == "POST":
-        what = (
-            f"{token} has view-only access to notebook {call.notebook_id} (running it needs editor "
-            "access), or its scope or the notebook it was made for does not cover this one"
-        )
-    else:
-        what = f"{token} has no access to {call.subject}: its scope or the notebook it was made for does not cover it"
     return (
-        f"Datalore refused to {call.action} ({call.where}, HTTP 403){server}: {what} (Datalore 2026.2 "
-        "tokens can be limited to one notebook or to an API scope)."
+        f"Datalore refused to {call.action} ({call.where}, HTTP 403){server}: the API token of Airflow "
+        f"connection {conn_id!r} has no access to {call.subject}, or its scope does not cover the "
+        f"{call.endpoint.api} (Datalore 2026.2 tokens can be limited to one notebook or to an API scope)."
     )
 
 
 def _not_found(call: Call, conn_id: str, server: str) -> str:
-    if call.method == "POST":
-        what = (
-            f"notebook {call.notebook_id} is not shared with the API token of Airflow connection "
-            f"{conn_id!r}, or the notebook id is wrong (check {call.notebook_url})"
-        )
-    else:
-        what = f"run {call.run_id} was not found (wrong run id, or not visible to this token)"
-    return f"Datalore could not {call.action} ({call.where}, HTTP 404){server}: {what}."
+    return (
+        f"Datalore could not {call.action} ({call.where}, HTTP 404){server}: it was not found, or "
+        f"{call.subject} is not shared with the API token of Airflow connection {conn_id!r}."
+    )
+
+
+def _conflict(call: Call, conn_id: str, server: str) -> str:
+    return (
+        f"Datalore could not {call.action} ({call.where}, HTTP 409){server}: the notebook's kernel is not "
+        "in the state this needs (Datalore names the state it is in)."
+    )
 
 
 _CLIENT_ERRORS: dict[int, tuple[type[DataloreApiError], Any]] = {
@@ -138,13 +146,14 @@ _CLIENT_ERRORS: dict[int, tuple[type[DataloreApiError], Any]] = {
     401: (DataloreAuthenticationError, _unauthorized),
     403: (DataloreForbiddenError, _forbidden),
     404: (DataloreNotFoundError, _not_found),
+    409: (DataloreConflictError, _conflict),
 }
 
 
 def classify_requests_error(exc: BaseException) -> Failure:
     """
     Return how a ``requests`` call (or the raw read of its body) failed, telling "nothing was sent"
-    from "sent, then lost". What cannot be told apart counts as "sent, then lost": never retried for a POST.
+    from "sent, then lost". What cannot be told apart counts as "sent, then lost": never retried for a call that is not safe to retry.
     """
     import ssl
 

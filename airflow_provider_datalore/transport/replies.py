@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_datalore.clipping import clip
 from airflow_provider_datalore.exceptions import DataloreResponseError
-from airflow_provider_datalore.transport.calls import AttemptFailed, Call
+from airflow_provider_datalore.transport.calls import AttemptFailed, Call, ReplyKind
 from airflow_provider_datalore.transport.retry import Failure, parse_retry_after
 
 if TYPE_CHECKING:
@@ -24,15 +24,13 @@ MAX_REPLY_BYTES = 4 * 1024 * 1024
 SERVER_TEXT_LIMIT = 500
 #: The keys of a Datalore API error reply (``{"error": "..."}``; JetBrains' own client also reads
 #: ``message``), as opposed to a web framework's generic error.
-DATALORE_ERROR_KEYS = frozenset({"error", "message", "code"})
+DATALORE_ERROR_KEYS = frozenset({"error", "message", "code", "state"})
 #: Bytes and characters of a body that is not JSON that an error message quotes.
 TEXT_BYTES = 2048
 TEXT_CHARS = 200
 
 
-def read_reply(
-    call: Call, status: int, body: bytes, headers: Mapping[str, str], *, secret: str, json_reply: bool = True
-) -> Any:
+def read_reply(call: Call, status: int, body: bytes, headers: Mapping[str, str], *, secret: str) -> Any:
     """
     Return the JSON of a 2xx reply; raise ``AttemptFailed`` for any other status or an unreadable body.
 
@@ -41,12 +39,12 @@ def read_reply(
 
     :param secret: The API token: a server or proxy that quotes it back gets ``***`` in its place, so the
         token reaches no message, log or XCom through a reply.
-    :param json_reply: False: a 2xx is success whatever its body, and None is returned.
+    The endpoint's reply kind says what a 2xx carries: JSON, or nothing to read (None is returned).
     """
     if secret and (token := secret.encode()) in body:
         body = body.replace(token, b"***")
     if 200 <= status < 300:
-        if not json_reply:
+        if call.endpoint.reply is not ReplyKind.JSON:
             return None
         if not body.strip():
             return {}
@@ -54,12 +52,13 @@ def read_reply(
             return json.loads(body)
         except (ValueError, RecursionError):
             raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=f"not JSON: {_text(body)}") from None
-    detail, from_run_api = _error_text(body)
+    detail, from_datalore, state = _error_text(body)
     raise AttemptFailed(
         call,
         status=status,
         detail=detail,
-        server_message=detail if from_run_api else None,
+        server_message=detail if from_datalore else None,
+        server_state=state if from_datalore else None,
         retry_after=parse_retry_after(headers.get("Retry-After")),
         location=clip(headers["Location"].replace(secret, "***")) if headers.get("Location") else None,
     )
@@ -105,24 +104,30 @@ def parse_reply(call: Call, payload: Any, parse: Callable[[Any], T] | None) -> A
         raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=str(err)) from None
 
 
-def _error_text(body: bytes) -> tuple[str, bool]:
+def _error_text(body: bytes) -> tuple[str, bool, str | None]:
     """
-    Return the words of an error reply, and whether it has the shape of a Datalore API error.
+    Return the words of an error reply, whether it has the shape of a Datalore API error, and its ``state``.
 
     Datalore's APIs answer errors as ``{"error": "message"}``. A framework's generic JSON error (Spring's
     ``{"timestamp": ..., "status": 404, "error": "Not Found", "path": ...}``) or an HTML page means the
-    request did not reach the Run API: a wrong URL or path prefix.
+    request did not reach a Datalore API: a wrong URL or path prefix. The Notebook API's 409 adds the
+    kernel's ``state``.
     """
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        return _text(body), False
+        return _text(body), False, None
     if isinstance(payload, dict):
         for key in ("error", "message", "detail"):
             if isinstance(payload.get(key), str):
-                from_run_api = key == "error" and set(payload) <= DATALORE_ERROR_KEYS
-                return clip(payload[key], SERVER_TEXT_LIMIT), from_run_api
-    return _text(body), False
+                from_datalore = key == "error" and set(payload) <= DATALORE_ERROR_KEYS
+                state = payload.get("state")
+                return (
+                    clip(payload[key], SERVER_TEXT_LIMIT),
+                    from_datalore,
+                    clip(state, 40) if isinstance(state, str) else None,
+                )
+    return _text(body), False, None
 
 
 def _text(body: bytes) -> str:

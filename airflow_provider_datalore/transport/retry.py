@@ -7,6 +7,10 @@ import enum
 import random
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_provider_datalore.transport.calls import Endpoint
 
 RETRYABLE_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
 
@@ -28,20 +32,21 @@ class Failure(enum.Enum):
     OTHER = "error"
 
 
-def is_retryable(method: str, *, status: int | None = None, failure: Failure | None = None) -> bool:
+def is_retryable(endpoint: Endpoint, *, status: int | None = None, failure: Failure | None = None) -> bool:
     """
-    Decide whether a failed request may be sent again.
+    Decide whether a failed request may be sent again, from what its endpoint says of itself.
 
-    A GET (reading a run's status) is retried on network failures, timeouts, malformed bodies, 429 and
-    the transient 5xx codes. A POST starts a run, so it is retried only when no run can have started:
-    the connection was never established, or the server refused with 429. 400, 401, 403 and 404 are
-    never retried.
+    An endpoint that is safe to retry (a read, or an action documented as idempotent) is retried on
+    network failures, timeouts, malformed bodies, 429 and the transient 5xx codes. Any other (one that
+    may start a run or a cell, an upload, a delete) is retried only when the request cannot have reached
+    Datalore: the connection was never established, or the server refused with 429. 400, 401, 403, 404
+    and 409 are never retried.
 
-    :param method: The HTTP method.
+    :param endpoint: The endpoint called: its ``safe_to_retry`` decides.
     :param status: The HTTP status received, if any.
     :param failure: How the request failed when no status was received.
     """
-    if method.upper() == "GET":
+    if endpoint.safe_to_retry:
         if status is not None:
             return status in RETRYABLE_STATUS_CODES
         return failure in (Failure.CONNECT, Failure.READ_TIMEOUT, Failure.CONNECTION_LOST, Failure.BAD_BODY)

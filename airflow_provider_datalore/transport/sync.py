@@ -1,4 +1,4 @@
-"""Blocking calls to the Run API with requests, for operators and sensors, bounded in time and bytes."""
+"""Blocking calls to Datalore's APIs with requests, for operators and sensors, bounded in time and bytes."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class SyncTransport:
 
     Every attempt is bounded: in time by a watchdog that shuts the socket at the attempt's deadline
     (connect and the whole reply, however slowly the server sends it), in bytes by
-    :data:`~airflow_provider_datalore.transport.replies.MAX_REPLY_BYTES`, compressed or not. A POST
+    :data:`~airflow_provider_datalore.transport.replies.MAX_REPLY_BYTES`, compressed or not. A call that is not safe to retry
     goes out on a new connection, so a keep-alive connection the server has dropped can never make a
     start uncertain.
     """
@@ -76,7 +76,6 @@ class SyncTransport:
         *,
         deadline: float | None = None,
         timeout: float | None = None,
-        json_reply: bool = True,
     ) -> Any:
         """
         Send the call, retrying what :func:`~airflow_provider_datalore.transport.retry.is_retryable` allows.
@@ -86,24 +85,23 @@ class SyncTransport:
             reply (retried for a GET).
         :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
         :param timeout: Seconds one attempt may take, instead of the connection's timeout.
-        :param json_reply: False: any 2xx is success, whatever its body (which is not read as JSON).
         """
         attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
         while True:
             try:
-                return parse_reply(call, self._attempt(call, body, attempts.budget(), json_reply), parse)
+                return parse_reply(call, self._attempt(call, body, attempts.budget()), parse)
             except AttemptFailed as failed:
                 time.sleep(attempts.wait_after(failed))
 
-    def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float, json_reply: bool) -> Any:
+    def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float) -> Any:
         import http.client
 
         import requests
         from urllib3.exceptions import HTTPError
 
         session = self.session
-        if call.method == "POST":
-            session.close()  # a fresh connection: a stale pooled one would make the start uncertain
+        if not call.endpoint.safe_to_retry:
+            session.close()  # a fresh connection: a stale pooled one would make the call's fate uncertain
         with Watchdog(budget) as watchdog:
             try:
                 response = session.request(
@@ -136,7 +134,6 @@ class SyncTransport:
             content,
             response.headers,
             secret=self.settings.token,
-            json_reply=json_reply,
         )
 
     def close(self) -> None:

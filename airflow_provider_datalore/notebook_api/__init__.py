@@ -1,0 +1,13 @@
+"""
+Datalore's Notebook API (Datalore 2026.2 and later): files, cells, controls, kernel and report of one notebook.
+
+- ``endpoints``: every documented endpoint, with what a call to it may do (the retry table's rows).
+- ``notebook``: the ``notebookId`` object every request carries (``{"ownerId": ..., "id": ...}``).
+
+Every endpoint is a POST under :data:`PREFIX`; whether one is safe to retry is its row's to say, never
+the method's. Plain data with no Airflow import: the hook and the emulator can both read it.
+"""
+
+from __future__ import annotations
+
+PREFIX = "/api/notebook/v1"
