@@ -7,16 +7,15 @@ from typing import TYPE_CHECKING
 from airflow_provider_datalore.exceptions import DataloreApiError, DataloreAuthenticationError, DataloreError
 from airflow_provider_datalore.run_api.endpoints import status_call
 from airflow_provider_datalore.transport.retry import RetryPolicy
-from airflow_provider_datalore.transport.sync import SyncTransport
 
 if TYPE_CHECKING:
-    from airflow_provider_datalore.hooks.datalore import DataloreHook
+    from airflow_provider_datalore.hooks.base import DataloreBaseHook
 
 #: A run id no run has: reading it proves the URL and the token without starting anything.
 PROBE_RUN_ID = "airflow-connection-test"
 
 
-def check_connection(hook: DataloreHook) -> tuple[bool, str]:
+def check_connection(hook: DataloreBaseHook) -> tuple[bool, str]:
     """
     Read the status of a run id that does not exist, once; return ``(ok, what it proves)``.
 
@@ -29,7 +28,7 @@ def check_connection(hook: DataloreHook) -> tuple[bool, str]:
     try:
         settings = hook.settings
         call = status_call(PROBE_RUN_ID)
-        SyncTransport(settings, RetryPolicy(max_attempts=1)).request(call)
+        hook._transport.request(call, policy=RetryPolicy(max_attempts=1))  # once: a form waits for it
     except DataloreAuthenticationError as err:
         # Airflow tests an unsaved form under a random connection id: do not name it.
         server = f": {err.server_message}" if err.server_message else ""

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import time
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
-
-from airflow.providers.common.compat.sdk import BaseHook
+from typing import Any
 
 from airflow_provider_datalore.checks import check_seconds
-from airflow_provider_datalore.connection import DataloreConnectionSettings
-from airflow_provider_datalore.connection_form import (
-    CONN_TYPE,
-    DEFAULT_CONN_ID,
-    legacy_form_widgets,
-    legacy_ui_field_behaviour,
-)
 from airflow_provider_datalore.exceptions import (
     DataloreResponseError,
     DataloreRunTimeoutError,
 )
+from airflow_provider_datalore.hooks.base import DataloreBaseHook
 from airflow_provider_datalore.progress import WaitProgress
 from airflow_provider_datalore.run_api.endpoints import (
     interactive_call,
@@ -30,17 +21,14 @@ from airflow_provider_datalore.run_api.endpoints import (
 from airflow_provider_datalore.run_api.run import DataloreRun, reply_run_id
 from airflow_provider_datalore.run_api.run_request import DataloreRunRequest
 from airflow_provider_datalore.transport.failures import may_have_started
-from airflow_provider_datalore.transport.retry import RetryPolicy
-from airflow_provider_datalore.transport.sync import SyncTransport
 from airflow_provider_datalore.urls import normalize_notebook_id, notebook_url
 
-if TYPE_CHECKING:
-    from airflow_provider_datalore.transport.aio import AsyncTransport
 
-
-class DataloreHook(BaseHook):
+class DataloreHook(DataloreBaseHook):
     """
-    Talk to the Datalore Run API with the token of a ``datalore`` connection.
+    Talk to Datalore's APIs with the token of a ``datalore`` connection: the Run API's runs here.
+
+    Why the Notebook API's methods belong on this hook too: see :mod:`~airflow_provider_datalore.hooks.base`.
 
     The connection's host is the server's URL (empty: Datalore Cloud), its password the API token.
     Reading a run's status is retried on transient failures; starting a run is retried only when no run
@@ -58,76 +46,6 @@ class DataloreHook(BaseHook):
         with full jitter).
     :param retry_max_delay: Seconds; no wait between tries is longer, ``Retry-After`` included.
     """
-
-    conn_name_attr = "datalore_conn_id"
-    default_conn_name = DEFAULT_CONN_ID
-    conn_type = CONN_TYPE
-    hook_name = "Datalore"
-
-    def __init__(
-        self,
-        datalore_conn_id: str = DEFAULT_CONN_ID,
-        *,
-        retry_limit: int = 5,
-        retry_delay: float = 1.0,
-        retry_max_delay: float = 60.0,
-    ) -> None:
-        super().__init__()
-        self.datalore_conn_id = datalore_conn_id
-        self.retry_policy = RetryPolicy(
-            max_attempts=retry_limit, base_delay=retry_delay, max_delay=retry_max_delay
-        )
-        self._async_settings: DataloreConnectionSettings | None = None
-        self._async_transport: AsyncTransport | None = None
-        self._async_users = 0
-
-    # -- connection --------------------------------------------------------------------------------
-
-    @cached_property
-    def settings(self) -> DataloreConnectionSettings:
-        """The validated connection: base URL, token, timeout, TLS verification."""
-        conn = self.get_connection(self.datalore_conn_id)
-        return self._settings_from(conn, conn.extra_dejson)
-
-    async def a_get_settings(self) -> DataloreConnectionSettings:
-        """
-        Return :attr:`settings`, fetching the connection without blocking the event loop (once).
-
-        The hooks of one event loop (a triggerer's triggers) share a read of their connection for
-        ``shared_settings.SHARE_SECONDS``: a burst of triggers starting together reads it once.
-        """
-        if self._async_settings is None:
-            from airflow_provider_datalore.shared_settings import shared_settings
-
-            self._async_settings = await shared_settings().get(self.datalore_conn_id, self._a_read_settings)
-        return self._async_settings
-
-    async def _a_read_settings(self) -> DataloreConnectionSettings:
-        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
-
-        conn = await get_async_connection(self.datalore_conn_id, hook=self)
-        return self._settings_from(conn, await get_async_extra_dejson(conn))
-
-    @staticmethod
-    def _settings_from(conn: Any, extras: dict[str, Any]) -> DataloreConnectionSettings:
-        settings = DataloreConnectionSettings.from_connection(conn, extras)
-        # Airflow masks the connection's password as it reads it. The token differs from it only when
-        # the password had white space around it: then the token itself must be masked too. (On
-        # Airflow 3 each mask is a request to the supervisor; a triggerer serves them one at a time.)
-        if settings.token != conn.password:
-            from airflow.providers.common.compat.sdk import mask_secret
-
-            mask_secret(settings.token)
-        return settings
-
-    @property
-    def base_url(self) -> str:
-        """The Datalore server's base URL, e.g. ``https://datalore.jetbrains.com``."""
-        return self.settings.base_url
-
-    @cached_property
-    def _transport(self) -> SyncTransport:
-        return SyncTransport(self.settings, self.retry_policy)
 
     def notebook_url(self, notebook_id: str) -> str:
         """Return the notebook's page for an id or URL accepted by :meth:`run_notebook`."""
@@ -221,32 +139,11 @@ class DataloreHook(BaseHook):
 
         Inside ``async with hook:`` the read reuses the event loop's connections to the server.
         """
-        if self._async_transport is None:
-            async with self:
-                return await self.a_get_run(run_id, timeout=timeout, notebook_id=notebook_id)
-        base_url = self._async_transport.settings.base_url
-        call = status_call(run_id, base_url, notebook_id)
-        return await self._async_transport.request(
-            call, parse=run_parser(call, base_url), deadline=_deadline(timeout)
+        return await self._a_request(
+            lambda base_url: status_call(run_id, base_url, notebook_id),
+            parse=run_parser,
+            deadline=_deadline(timeout),
         )
-
-    async def __aenter__(self) -> DataloreHook:
-        """Open the async side: join the event loop's shared session for this server."""
-        if self._async_transport is None:
-            from airflow_provider_datalore.transport.aio import AsyncTransport
-
-            transport = AsyncTransport(await self.a_get_settings(), self.retry_policy)
-            await transport.open()
-            self._async_transport = transport
-        self._async_users += 1
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Leave the shared session when the outermost ``async with`` ends."""
-        self._async_users -= 1
-        if self._async_users == 0 and self._async_transport is not None:
-            transport, self._async_transport = self._async_transport, None
-            await transport.close()
 
     def wait_for_run(
         self,
@@ -301,28 +198,6 @@ class DataloreHook(BaseHook):
         call = interactive_call(self.base_url, notebook)
         self.log.info("Running Datalore notebook %s interactively (%s).", notebook, call.notebook_url)
         self._transport.request(call, {"notebookId": notebook}, timeout=timeout)
-
-    # -- connection test and form ------------------------------------------------------------------
-
-    def test_connection(self) -> tuple[bool, str]:
-        """
-        Check the URL and the token without starting anything (the connection form's Test button).
-
-        See :func:`~airflow_provider_datalore.hooks.connection_check.check_connection` for what it proves.
-        """
-        from airflow_provider_datalore.hooks.connection_check import check_connection
-
-        return check_connection(self)
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Return how the standard connection fields look (Airflow 2.11 to 3.1)."""
-        return legacy_ui_field_behaviour()
-
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Return the extra connection fields (Airflow 2.11 to 3.1)."""
-        return legacy_form_widgets()
 
 
 def _deadline(timeout: float | None) -> float | None:

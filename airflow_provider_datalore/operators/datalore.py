@@ -249,13 +249,15 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         if getattr(self, "_options_checked", False) or run.direct_file_storage_write is not None:
             return
         self._options_checked = True
-        from airflow_provider_datalore.run_api.parameters import normalize_parameters
-
+        # The request execute() built; a task resumed from the triggerer is a new instance: build it again.
+        request = getattr(self, "_request", None) or self.hook.build_run_request(
+            self.notebook_id, self.parameters, self.update_report, self.direct_file_storage_write
+        )
         sent = []
-        if self.parameters is not None:
-            names = [item["name"] for item in normalize_parameters(self.parameters) or []]
+        if request.parameters is not None:
+            names = [name for name, _ in request.parameters]
             sent.append(f"parameters {', '.join(names)}" if names else "parameters")
-        if self.direct_file_storage_write is not None:
+        if request.direct_file_storage_write is not None:
             sent.append("directFileStorageWrite")
         if sent:
             self.log.warning(

@@ -68,6 +68,7 @@ class AsyncTransport:
         *,
         deadline: float | None = None,
         timeout: float | None = None,
+        policy: RetryPolicy | None = None,
     ) -> Any:
         """
         Send the call, retrying what ``is_retryable`` allows; return the (parsed) JSON. Needs :meth:`open`.
@@ -78,8 +79,11 @@ class AsyncTransport:
 
         :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
         :param timeout: Seconds one attempt may take, instead of the connection's timeout.
+        :param policy: The retries for this call, instead of the transport's.
         """
-        attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
+        attempts = Attempts(
+            policy or self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline
+        )
         while True:
             try:
                 status, content, headers = await self._attempt(call, body, attempts.budget())

@@ -76,6 +76,7 @@ class SyncTransport:
         *,
         deadline: float | None = None,
         timeout: float | None = None,
+        policy: RetryPolicy | None = None,
     ) -> Any:
         """
         Send the call, retrying what :func:`~airflow_provider_datalore.transport.retry.is_retryable` allows.
@@ -85,8 +86,11 @@ class SyncTransport:
             reply (retried for a GET).
         :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
         :param timeout: Seconds one attempt may take, instead of the connection's timeout.
+        :param policy: The retries for this call, instead of the transport's.
         """
-        attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
+        attempts = Attempts(
+            policy or self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline
+        )
         while True:
             try:
                 return parse_reply(call, self._attempt(call, body, attempts.budget()), parse)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_datalore.checks import check_seconds
 from airflow_provider_datalore.clipping import clip
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
 from airflow_provider_datalore.events import RunEvent, RunEventStatus
@@ -90,6 +91,9 @@ class DataloreRunStatusTrigger(BaseTrigger):
         from airflow_provider_datalore.progress import WaitProgress
 
         try:
+            # Kwargs from the database, or from a DAG that built the trigger itself: a poll interval of 0
+            # would spin the triggerer's event loop.
+            check_seconds("poll_interval", self.poll_interval)
             hook = DataloreHook(datalore_conn_id=self.datalore_conn_id, **(self.hook_params or {}))
             progress = WaitProgress(self.log)
             async with hook:
