@@ -119,27 +119,22 @@ class DataloreBaseHook(BaseHook):
 
     async def _a_request(
         self,
-        make_call: Callable[[str], Call],
+        call: Call,
         body: dict[str, Any] | None = None,
-        parse: Callable[[Call, str], Callable[[Any], Any]] | None = None,
+        parse: Callable[[Any], Any] | None = None,
         *,
         deadline: float | None = None,
     ) -> Any:
         """
         Send a call without blocking the event loop, on the loop's shared session for the server.
 
-        Outside ``async with hook:`` the hook opens itself for this one call.
-
-        :param make_call: The call, from the server's base URL (known only once the connection is read).
-        :param parse: From the call and the base URL, the function that reads its reply.
+        Outside ``async with hook:`` the hook opens itself for this one call. Build ``call`` from
+        :meth:`a_get_settings`' base URL.
         """
         if self._async_transport is None:
             async with self:
-                return await self._a_request(make_call, body, parse, deadline=deadline)
-        base_url = self._async_transport.settings.base_url
-        call = make_call(base_url)
-        reader = parse(call, base_url) if parse else None
-        return await self._async_transport.request(call, body, reader, deadline=deadline)
+                return await self._a_request(call, body, parse, deadline=deadline)
+        return await self._async_transport.request(call, body, parse, deadline=deadline)
 
     async def __aenter__(self) -> Self:
         """Open the async side: join the event loop's shared session for this server."""

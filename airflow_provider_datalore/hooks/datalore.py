@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_datalore.checks import check_seconds
 from airflow_provider_datalore.exceptions import (
@@ -11,6 +11,9 @@ from airflow_provider_datalore.exceptions import (
     DataloreRunTimeoutError,
 )
 from airflow_provider_datalore.hooks.base import DataloreBaseHook
+from airflow_provider_datalore.notebook_api.endpoints import KERNEL_STATUS, notebook_call
+from airflow_provider_datalore.notebook_api.notebook import NotebookRef
+from airflow_provider_datalore.notebook_api.replies import KernelStatus
 from airflow_provider_datalore.progress import WaitProgress
 from airflow_provider_datalore.run_api.endpoints import (
     interactive_call,
@@ -22,6 +25,9 @@ from airflow_provider_datalore.run_api.run import DataloreRun, reply_run_id
 from airflow_provider_datalore.run_api.run_request import DataloreRunRequest
 from airflow_provider_datalore.transport.failures import may_have_started
 from airflow_provider_datalore.urls import normalize_notebook_id, notebook_url
+
+if TYPE_CHECKING:
+    from airflow_provider_datalore.transport.calls import Call
 
 
 class DataloreHook(DataloreBaseHook):
@@ -139,11 +145,26 @@ class DataloreHook(DataloreBaseHook):
 
         Inside ``async with hook:`` the read reuses the event loop's connections to the server.
         """
-        return await self._a_request(
-            lambda base_url: status_call(run_id, base_url, notebook_id),
-            parse=run_parser,
-            deadline=_deadline(timeout),
-        )
+        base_url = (await self.a_get_settings()).base_url
+        call = status_call(run_id, base_url, notebook_id)
+        return await self._a_request(call, parse=run_parser(call, base_url), deadline=_deadline(timeout))
+
+    # -- Notebook API ------------------------------------------------------------------------------
+
+    def get_kernel_status(self, notebook_id: str, *, timeout: float | None = None) -> KernelStatus:
+        """
+        Return the state of the notebook's kernel (Notebook API, Datalore 2026.2+; retried as a read).
+
+        :param notebook_id: ``"owner/notebook"`` or the notebook's URL.
+        :param timeout: Seconds the read may take in all, retries included.
+        """
+        call, body = _kernel_status(self.base_url, notebook_id)
+        return self._transport.request(call, body, KernelStatus.from_reply, deadline=_deadline(timeout))
+
+    async def a_get_kernel_status(self, notebook_id: str, *, timeout: float | None = None) -> KernelStatus:
+        """Return the state of the notebook's kernel without blocking (the twin of :meth:`get_kernel_status`)."""
+        call, body = _kernel_status((await self.a_get_settings()).base_url, notebook_id)
+        return await self._a_request(call, body, KernelStatus.from_reply, deadline=_deadline(timeout))
 
     def wait_for_run(
         self,
@@ -203,3 +224,10 @@ class DataloreHook(DataloreBaseHook):
 def _deadline(timeout: float | None) -> float | None:
     """Return the ``time.monotonic()`` at which ``timeout`` seconds from now end."""
     return None if timeout is None else time.monotonic() + timeout
+
+
+def _kernel_status(base_url: str, notebook_id: str) -> tuple[Call, dict[str, Any]]:
+    """Return the ``/kernel/status`` call and body for a notebook id or URL (checked: nothing sent if bad)."""
+    notebook = NotebookRef.from_notebook_id(normalize_notebook_id(notebook_id, base_url=base_url))
+    call = notebook_call(KERNEL_STATUS, base_url, notebook, "read the kernel status of")
+    return call, {"notebookId": notebook.to_json()}

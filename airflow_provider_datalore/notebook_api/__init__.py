@@ -3,9 +3,10 @@ Datalore's Notebook API (Datalore 2026.2 and later): files, cells, controls, ker
 
 - ``endpoints``: every documented endpoint, with what a call to it may do (the retry table's rows).
 - ``notebook``: the ``notebookId`` object every request carries (``{"ownerId": ..., "id": ...}``).
+- ``replies``: its replies read into values (``KernelStatus``).
 
 Every endpoint is a POST under :data:`PREFIX`; whether one is safe to retry is its row's to say, never
-the method's. Plain data with no Airflow import: the hook and the emulator can both read it.
+the method's. ``endpoints`` and ``notebook`` import nothing from Airflow: the emulator can read them too.
 """
 
 from __future__ import annotations

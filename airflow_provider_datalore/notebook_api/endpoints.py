@@ -9,8 +9,14 @@ answer leaves its fate unknown, and the error says what may have happened. The r
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from airflow_provider_datalore.notebook_api import PREFIX
-from airflow_provider_datalore.transport.calls import Endpoint, ReplyKind, RequestKind
+from airflow_provider_datalore.transport.calls import Call, Endpoint, ReplyKind, RequestKind
+from airflow_provider_datalore.urls import notebook_url
+
+if TYPE_CHECKING:
+    from airflow_provider_datalore.notebook_api.notebook import NotebookRef
 
 API = "Notebook API"
 CELL_RUNNING = "the cell may be running now"
@@ -119,3 +125,19 @@ ENDPOINTS = (
     SCHEMA_CONDENSED,
     SCHEMA_SEARCH,
 )
+
+
+def notebook_call(endpoint: Endpoint, base_url: str, notebook: NotebookRef, action: str) -> Call:
+    """
+    Return a call to ``endpoint`` about one notebook.
+
+    :param action: What the call does, in the words of an error message, e.g. "read the kernel status of".
+    """
+    notebook_id = notebook.notebook_id
+    return Call(
+        endpoint,
+        path=endpoint.path,
+        action=f"{action} notebook {notebook_id}",
+        notebook_id=notebook_id,
+        notebook_url=notebook_url(base_url, notebook_id),
+    )

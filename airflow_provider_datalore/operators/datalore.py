@@ -246,13 +246,16 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         Both arrived with Datalore 2026.1; an older server may accept and ignore them. The one sign in
         its replies: status replies without ``directFileStorageWrite``, which 2026.x servers always send.
         """
-        if getattr(self, "_options_checked", False) or run.direct_file_storage_write is not None:
+        # A task resumed from the triggerer is a new instance without the request execute() built: it
+        # looked at the run's first status reply before deferring, and warned then if it had to.
+        request = getattr(self, "_request", None)
+        if (
+            request is None
+            or getattr(self, "_options_checked", False)
+            or run.direct_file_storage_write is not None
+        ):
             return
         self._options_checked = True
-        # The request execute() built; a task resumed from the triggerer is a new instance: build it again.
-        request = getattr(self, "_request", None) or self.hook.build_run_request(
-            self.notebook_id, self.parameters, self.update_report, self.direct_file_storage_write
-        )
         sent = []
         if request.parameters is not None:
             names = [name for name, _ in request.parameters]
