@@ -18,7 +18,10 @@ class DataloreConfigError(DataloreError):
 
 
 class DataloreApiError(DataloreError):
-    """Datalore answered a request with an HTTP error status."""
+    """
+    A request to a Datalore API failed: Datalore answered with an HTTP error status, or (in
+    ``DataloreRequestError`` and ``DataloreRunMayHaveStartedError``) no usable answer came.
+    """
 
     def __init__(
         self,
@@ -34,7 +37,7 @@ class DataloreApiError(DataloreError):
         #: The method and path, e.g. ``POST /api/run/v1/notebook``.
         self.endpoint = endpoint
         #: The text of Datalore's ``{"error": ...}`` reply; None when the reply had another shape (HTML, a
-        #: web framework's generic JSON error): then it did not come from the Run API.
+        #: web framework's generic JSON error): then it did not come from a Datalore API.
         self.server_message = server_message
         #: The ``state`` of Datalore's error reply, if it had one (a 409 names the kernel's state).
         self.server_state: str | None = None
@@ -49,11 +52,11 @@ class DataloreAuthenticationError(DataloreApiError):
 
 
 class DataloreForbiddenError(DataloreApiError):
-    """HTTP 403: the token has view-only access to the notebook."""
+    """HTTP 403: the token has view-only access to the notebook, or its scope does not cover the API."""
 
 
 class DataloreNotFoundError(DataloreApiError):
-    """HTTP 404: the notebook is not shared with the token, or the run does not exist."""
+    """HTTP 404: the notebook is not shared with the token, or the run (cell, file) does not exist."""
 
 
 class DataloreConflictError(DataloreApiError):
@@ -69,7 +72,7 @@ class DataloreRequestError(DataloreApiError):
 
 class DataloreRunMayHaveStartedError(DataloreApiError, AirflowFailException):
     """
-    Starting a run failed in a way that leaves open whether Datalore started it.
+    A call that may start work (a run, a cell run) failed in a way that leaves open whether it did.
 
     Nothing tries again: not the hook, and not Airflow, since this is an ``AirflowFailException`` (the
     task fails without using its retries), because another try could start a second run.

@@ -5,7 +5,7 @@ The imitation harness (``trigger_load.py``) drives triggers the way ``TriggerRun
 process with no database. This runs Airflow's own triggerer instead, as production runs it, and
 measures it the same way, for our trigger and for dbt Cloud's:
 
-- Postgres (Debian's server, started by ``tests/topology/services.py``, the production-topology suite's
+- Postgres (Debian's server, started by ``scripts/local_servers.py``, the production-topology suite's
   helper) holds Airflow's metadata database; ``airflow db migrate`` makes it.
 - ``airflow triggerer --capacity N+1`` runs with the connections in ``AIRFLOW_CONN_*`` variables, as
   in the harness.
@@ -66,8 +66,8 @@ class RealTriggererBench:
     """Postgres and an Airflow home shared by every measurement; one triggerer process per measurement."""
 
     def __init__(self, args: argparse.Namespace, env: dict[str, str], workdir: Path) -> None:
-        sys.path.insert(0, str(ROOT))  # the topology suite's Postgres helper
-        from tests.topology.services import PostgresServer, ensure_server_binaries
+        sys.path.insert(0, str(ROOT))  # scripts/local_servers.py: Postgres, shared with the topology suite
+        from scripts.local_servers import PostgresServer, ensure_server_binaries
 
         self.args = args
         self.workdir = workdir / "real-triggerer"

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from scripts.local_servers import PostgresServer, RedisServer, ensure_server_binaries
 from tests.system.deployment import (
     AirflowDeployment,
     DeploymentError,
@@ -33,7 +34,6 @@ from tests.system.deployment import (
     _clean_env,
     wait_for,
 )
-from tests.topology.services import PostgresServer, RedisServer, ensure_server_binaries
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

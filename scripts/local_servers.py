@@ -1,5 +1,5 @@
 """
-PostgreSQL and Redis for the production-topology suite: Debian's servers, each in a throwaway directory.
+PostgreSQL and Redis for the production-topology suite and the real-triggerer benchmark: Debian's servers, each in a throwaway directory.
 
 ``ensure_server_binaries()`` finds ``postgres``/``initdb`` (``/usr/lib/postgresql/<version>/bin``, where
 Debian keeps them off PATH) and ``redis-server``; when one is missing it runs ``apt-get install -y
@@ -24,7 +24,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.system.deployment import DeploymentError, ManagedProcess, free_port, run_as, wait_for
+from scripts.processes import DeploymentError, ManagedProcess, free_port, run_as, wait_for
 
 #: What the suite installs when a server is missing (Debian package names).
 APT_PACKAGES = ("postgresql", "redis-server")
