@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from airflow_provider_datalore.notebook_api import PREFIX
 from airflow_provider_datalore.transport.calls import Call, Endpoint, ReplyKind, RequestKind
-from airflow_provider_datalore.urls import notebook_url
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.notebook_api.notebook import NotebookRef
@@ -127,17 +126,10 @@ ENDPOINTS = (
 )
 
 
-def notebook_call(endpoint: Endpoint, base_url: str, notebook: NotebookRef, action: str) -> Call:
+def notebook_call(endpoint: Endpoint, base_url: str, notebook: NotebookRef, verb: str) -> Call:
     """
     Return a call to ``endpoint`` about one notebook.
 
-    :param action: What the call does, in the words of an error message, e.g. "read the kernel status of".
+    :param verb: What the call does to it, in the words of an error message, e.g. "read the kernel status of".
     """
-    notebook_id = notebook.notebook_id
-    return Call(
-        endpoint,
-        path=endpoint.path,
-        action=f"{action} notebook {notebook_id}",
-        notebook_id=notebook_id,
-        notebook_url=notebook_url(base_url, notebook_id),
-    )
+    return Call.about_notebook(endpoint, base_url, notebook.notebook_id, verb)

@@ -45,12 +45,14 @@ ENDPOINTS = (START, STATUS, INTERACTIVE)
 
 def start_call(base_url: str, request: DataloreRunRequest) -> Call:
     """Return the call that starts the run ``request`` describes."""
-    return _notebook_call(START, base_url, "start a run of", request.notebook_id, _older_server_hint(request))
+    return Call.about_notebook(
+        START, base_url, request.notebook_id, "start a run of", bad_request_hint=_older_server_hint(request)
+    )
 
 
 def interactive_call(base_url: str, notebook_id: str) -> Call:
     """Return ``POST /api/computation/v1/notebook`` for a checked notebook id."""
-    return _notebook_call(INTERACTIVE, base_url, "run interactively", notebook_id)
+    return Call.about_notebook(INTERACTIVE, base_url, notebook_id, "run interactively")
 
 
 def status_call(run_id: object, base_url: str | None = None, notebook_id: str | None = None) -> Call:
@@ -79,17 +81,6 @@ def run_parser(call: Call, base_url: str) -> Any:
     """Return the function that reads a status reply of ``call`` as a :class:`DataloreRun`."""
     return functools.partial(
         DataloreRun.from_response, base_url=base_url, run_id=call.run_id, notebook_id=call.notebook_id
-    )
-
-
-def _notebook_call(endpoint: Endpoint, base_url: str, verb: str, notebook_id: str, hint: str = "") -> Call:
-    return Call(
-        endpoint,
-        path=endpoint.path,
-        action=f"{verb} notebook {notebook_id}",
-        notebook_id=notebook_id,
-        notebook_url=notebook_url(base_url, notebook_id),
-        bad_request_hint=hint,
     )
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from airflow_provider_datalore import __version__
 from airflow_provider_datalore.transport.retry import Failure, is_retryable
+from airflow_provider_datalore.urls import notebook_url
 
 USER_AGENT = f"airflow-provider-datalore/{__version__}"
 
@@ -107,6 +109,26 @@ class Call:
     query: tuple[tuple[str, str], ...] = ()
     #: Words a 400 adds: what in this request a server may not take (e.g. options of a newer version).
     bad_request_hint: str = ""
+
+    @classmethod
+    def about_notebook(
+        cls, endpoint: Endpoint, base_url: str, notebook_id: str, verb: str, **more: Any
+    ) -> Call:
+        """
+        Return a call about one notebook, which its messages name with the notebook's page.
+
+        :param notebook_id: ``"owner/notebook"``, checked.
+        :param verb: What the call does to it, e.g. "start a run of": "start a run of notebook a/b".
+        :param more: Further fields (``query``, ``bad_request_hint``).
+        """
+        return cls(
+            endpoint,
+            path=endpoint.path,
+            action=f"{verb} notebook {notebook_id}",
+            notebook_id=notebook_id,
+            notebook_url=notebook_url(base_url, notebook_id),
+            **more,
+        )
 
     @property
     def method(self) -> str:
