@@ -6,6 +6,7 @@ import codecs
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_datalore.emulator.checks import check_choice, is_int, is_json, is_number, show
+from airflow_provider_datalore.emulator.replies import BODILESS_STATUSES
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.emulator.config import Fault
@@ -26,8 +27,6 @@ DEFAULT_SECONDS: dict[str, float | None] = {
 DEFAULT_SIZES = {"huge_body": 200_000_000, "gzip_bomb": 1_000_000_000}
 MIN_SIZE = 100
 MAX_SIZE = 10_000_000_000
-#: Statuses that carry no body, so they only go with a plain status fault.
-BODILESS_STATUSES = (204, 304)
 
 _PLAIN = None  # the "action" of a plain status fault
 # Each option (when set) and the actions it goes with.

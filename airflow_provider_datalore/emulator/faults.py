@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from airflow_provider_datalore.emulator.fault_rules import BODILESS_STATUSES, SHAPING_ACTIONS
-from airflow_provider_datalore.emulator.replies import JSON_TYPE, Reply
+from airflow_provider_datalore.emulator.fault_rules import SHAPING_ACTIONS
+from airflow_provider_datalore.emulator.replies import BODILESS_STATUSES, JSON_TYPE, Reply
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.emulator.config import Fault
