@@ -1,47 +1,36 @@
-"""The aiohttp application: the Run API's endpoints, their journal and faults, and the control plane."""
+"""The aiohttp application: the endpoint table's routes, their journal and faults, and the control plane."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from airflow_provider_datalore.emulator.config import parse_faults
+from airflow_provider_datalore.emulator.endpoints import API_ENDPOINTS, Endpoint
 from airflow_provider_datalore.emulator.errors import ApiError
 from airflow_provider_datalore.emulator.faults import apply_fault
-from airflow_provider_datalore.emulator.handlers import (
-    Handler,
-    Incoming,
-    Outcome,
-    require_json,
-    run_interactive,
-    run_notebook,
-    run_status,
-)
+from airflow_provider_datalore.emulator.handlers import Incoming, Outcome, require_json
 from airflow_provider_datalore.emulator.replies import Reply, not_found_reply
 from airflow_provider_datalore.emulator.state import EmulatorState, JournalEntry, JournalSlot
-from airflow_provider_datalore.emulator.validation import parse_interactive_request, parse_run_request
-from airflow_provider_datalore.run_api import INTERACTIVE_PATH, RUN_PATH, STATUS_PATH
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 CONTROL_PREFIX = "/_emulator"
 STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("state", EmulatorState)
-#: Validate a request body, given the server version, into what the handler takes; raise ApiError(400).
-Parse = Callable[[Any, str], Any]
 
 
 def create_app(state: EmulatorState, prefix: str = "") -> web.Application:
-    """Build the aiohttp app serving the Run API under ``prefix`` and the control plane at the root."""
+    """Build the aiohttp app serving the API endpoints under ``prefix`` and the control plane at the root."""
     app = web.Application(client_max_size=1024 * 1024)
     app[STATE_KEY] = state
-    app.router.add_post(f"{prefix}{RUN_PATH}", _endpoint("run", run_notebook, parse_run_request))
-    app.router.add_get(f"{prefix}{STATUS_PATH}", _endpoint("status", run_status, None), allow_head=False)
-    app.router.add_post(
-        f"{prefix}{INTERACTIVE_PATH}", _endpoint("interactive", run_interactive, parse_interactive_request)
-    )
+    for endpoint in API_ENDPOINTS:
+        # add_route, not add_get: a GET endpoint does not answer HEAD (that is the catch-all's 404).
+        app.router.add_route(endpoint.method, f"{prefix}{endpoint.path}", _serving(endpoint))
     app.router.add_get(f"{CONTROL_PREFIX}/journal", _control_journal)
     app.router.add_get(f"{CONTROL_PREFIX}/runs", _control_runs)
     app.router.add_get(f"{CONTROL_PREFIX}/interactive", _control_interactive)
@@ -52,18 +41,16 @@ def create_app(state: EmulatorState, prefix: str = "") -> web.Application:
     return app
 
 
-def _handle(
-    handler: Handler, parse: Parse | None, state: EmulatorState, incoming: Incoming, slot: JournalSlot
-) -> Outcome:
+def _handle(endpoint: Endpoint, state: EmulatorState, incoming: Incoming, slot: JournalSlot) -> Outcome:
     """Authenticate, parse the body, then run the handler, turning API errors into their JSON answers."""
     try:
         if incoming.auth_error is not None:
             raise incoming.auth_error
         request = None
-        if parse is not None:
+        if endpoint.parse is not None:
             require_json(incoming)
-            request = parse(incoming.body, state.server_version)
-        outcome = handler(state, incoming, request)
+            request = endpoint.parse(incoming.body, state.server_version)
+        outcome = endpoint.handler(state, incoming, request)
     except ApiError as exc:
         return Outcome(Reply.json(exc.status, exc.to_body()))
     if outcome.run_id is not None:
@@ -71,26 +58,24 @@ def _handle(
     return outcome
 
 
-def _endpoint(
-    name: str, handler: Handler, parse: Parse | None
-) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """Wrap a handler into an aiohttp one that applies the endpoint's faults and writes the journal."""
+def _serving(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Return the aiohttp handler of an endpoint: it applies the endpoint's faults and writes the journal."""
 
     async def serve(request: web.Request) -> web.StreamResponse:
         state = request.app[STATE_KEY]
         incoming = await _read(request, state)
-        fault = state.take_fault(name)
+        fault = state.take_fault(endpoint.name)
         # Journaled on arrival, so that a request held by a "delay" fault is visible while it waits.
         slot = state.record(_entry(incoming, fault.label if fault is not None else None))
 
         async def operate() -> Reply:
-            outcome = _handle(handler, parse, state, incoming, slot)
+            outcome = _handle(endpoint, state, incoming, slot)
             if outcome.wait > 0:
                 await asyncio.sleep(outcome.wait)
             return outcome.reply
 
         if fault is not None:
-            response, status = await apply_fault(request, fault, name, operate)
+            response, status = await apply_fault(request, fault, endpoint, operate)
         else:
             reply = await operate()
             response, status = reply.response(), reply.status
