@@ -31,7 +31,7 @@ class Endpoint:
     #: The path, placeholders as ``{name}``, below the server's prefix.
     path: str
     handler: handlers.Handler
-    #: Validates the JSON body (required, with ``Content-Type: application/json``); None: no body is read.
+    #: Validates the JSON body (required, with ``Content-Type: application/json``); None: no body is checked.
     parse: Parse | None
     #: The fault ``action`` values that apply here (a plain status fault always does), or ``all``.
     fault_actions: Literal["all"] | tuple[str, ...] = "all"

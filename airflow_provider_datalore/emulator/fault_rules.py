@@ -75,11 +75,12 @@ def check_fault(fault: Fault) -> dict[str, Any]:
     }
 
 
-def _check_applies(endpoint: str, action: str) -> None:
-    taken = endpoint_named(endpoint).fault_actions
-    if taken != "all" and action not in taken:
+def _check_applies(name: str, action: str) -> None:
+    endpoint = endpoint_named(name)
+    if not endpoint.takes(action):
         raise ValueError(
-            f"fault action {action!r} does not apply to endpoint {endpoint!r} (only: {', '.join(taken)})"
+            f"fault action {action!r} does not apply to endpoint {name!r} "
+            f"(only: {', '.join(endpoint.fault_actions)})"
         )
 
 
