@@ -1,67 +1,36 @@
-"""The aiohttp application: the Run API's endpoints, their journal and faults, and the control plane."""
+"""The aiohttp application: the endpoint table's routes, their journal and faults, and the control plane."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from airflow_provider_datalore.emulator.config import parse_faults
+from airflow_provider_datalore.emulator.endpoints import API_ENDPOINTS, Endpoint
 from airflow_provider_datalore.emulator.errors import ApiError
 from airflow_provider_datalore.emulator.faults import apply_fault
-from airflow_provider_datalore.emulator.replies import Reply, interactive_reply, not_found_reply
+from airflow_provider_datalore.emulator.handlers import Incoming, Outcome, require_json
+from airflow_provider_datalore.emulator.replies import Reply, not_found_reply
 from airflow_provider_datalore.emulator.state import EmulatorState, JournalEntry, JournalSlot
-from airflow_provider_datalore.emulator.validation import parse_interactive_request, parse_run_request
-from airflow_provider_datalore.run_api import INTERACTIVE_PATH, RUN_PATH, STATUS_PATH
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 CONTROL_PREFIX = "/_emulator"
 STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("state", EmulatorState)
 
 
-@dataclass(frozen=True)
-class _Incoming:
-    """What the journal and the handlers need from a request, read once."""
-
-    method: str
-    path: str
-    query: str
-    body: Any
-    body_is_json: bool
-    auth_present: bool
-    token: str | None
-    #: The 401 or 403 that the token gets whatever it asks, if any.
-    auth_error: ApiError | None
-    token_valid: bool
-    content_type: str
-    time: float
-    client_port: int | None
-
-
-@dataclass
-class _Outcome:
-    """The answer the emulator decided on for a request, before any fault replaces it."""
-
-    reply: Reply
-    run_id: str | None = None
-    #: Seconds to hold the answer (an interactive run, on a server that answers when it is done).
-    wait: float = 0.0
-
-
-_Operation = Callable[[EmulatorState, _Incoming, dict[str, str]], _Outcome]
-
-
 def create_app(state: EmulatorState, prefix: str = "") -> web.Application:
-    """Build the aiohttp app serving the Run API under ``prefix`` and the control plane at the root."""
+    """Build the aiohttp app serving the API endpoints under ``prefix`` and the control plane at the root."""
     app = web.Application(client_max_size=1024 * 1024)
     app[STATE_KEY] = state
-    app.router.add_post(f"{prefix}{RUN_PATH}", _endpoint("run", _run_notebook))
-    app.router.add_get(f"{prefix}{STATUS_PATH}", _endpoint("status", _run_status), allow_head=False)
-    app.router.add_post(f"{prefix}{INTERACTIVE_PATH}", _endpoint("interactive", _run_interactive))
+    for endpoint in API_ENDPOINTS:
+        # add_route, not add_get: a GET endpoint does not answer HEAD (that is the catch-all's 404).
+        app.router.add_route(endpoint.method, f"{prefix}{endpoint.path}", _serving(endpoint))
     app.router.add_get(f"{CONTROL_PREFIX}/journal", _control_journal)
     app.router.add_get(f"{CONTROL_PREFIX}/runs", _control_runs)
     app.router.add_get(f"{CONTROL_PREFIX}/interactive", _control_interactive)
@@ -72,79 +41,51 @@ def create_app(state: EmulatorState, prefix: str = "") -> web.Application:
     return app
 
 
-# The Run API
-
-
-def _run_notebook(state: EmulatorState, incoming: _Incoming, _: dict[str, str]) -> _Outcome:
-    assert incoming.token is not None
-    _require_json(incoming)
-    run = state.start_run(incoming.token, parse_run_request(incoming.body, state.server_version))
-    return _Outcome(Reply.json(200, {"runId": run.run_id}), run_id=run.run_id)
-
-
-def _run_status(state: EmulatorState, incoming: _Incoming, match: dict[str, str]) -> _Outcome:
-    assert incoming.token is not None
-    return _Outcome(Reply.json(200, state.poll_run(incoming.token, match["run_id"])))
-
-
-def _run_interactive(state: EmulatorState, incoming: _Incoming, _: dict[str, str]) -> _Outcome:
-    assert incoming.token is not None
-    _require_json(incoming)
-    state.start_interactive(incoming.token, parse_interactive_request(incoming.body))
-    return _Outcome(interactive_reply(state.interactive_reply), wait=state.interactive_seconds)
-
-
-def _require_json(incoming: _Incoming) -> None:
-    if incoming.content_type != "application/json":
-        raise ApiError(415, "Content-Type must be application/json")
-    if not incoming.body_is_json:
-        raise ApiError(400, "Request body must be a JSON object")
-
-
-def _handle(
-    operation: _Operation, state: EmulatorState, incoming: _Incoming, match: dict[str, str], slot: JournalSlot
-) -> _Outcome:
-    """Authenticate, then run the operation, turning API errors into their JSON answers."""
+def _handle(endpoint: Endpoint, state: EmulatorState, incoming: Incoming, slot: JournalSlot) -> Outcome:
+    """Authenticate, parse the body, then run the handler, turning API errors into their JSON answers."""
     try:
         if incoming.auth_error is not None:
             raise incoming.auth_error
-        outcome = operation(state, incoming, match)
+        request = None
+        if endpoint.parse is not None:
+            require_json(incoming)
+            request = endpoint.parse(incoming.body, state.server_version)
+        outcome = endpoint.handler(state, incoming, request)
     except ApiError as exc:
-        return _Outcome(Reply.json(exc.status, exc.to_body()))
+        return Outcome(Reply.json(exc.status, exc.to_body()))
     if outcome.run_id is not None:
         state.update_entry(slot, run_id=outcome.run_id)
     return outcome
 
 
-def _endpoint(name: str, operation: _Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """Wrap an operation into a handler that applies the endpoint's faults and writes the journal."""
+def _serving(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Return the aiohttp handler of an endpoint: it applies the endpoint's faults and writes the journal."""
 
-    async def handler(request: web.Request) -> web.StreamResponse:
+    async def serve(request: web.Request) -> web.StreamResponse:
         state = request.app[STATE_KEY]
         incoming = await _read(request, state)
-        match = dict(request.match_info)
-        fault = state.take_fault(name)
+        fault = state.take_fault(endpoint.name)
         # Journaled on arrival, so that a request held by a "delay" fault is visible while it waits.
         slot = state.record(_entry(incoming, fault.label if fault is not None else None))
 
         async def operate() -> Reply:
-            outcome = _handle(operation, state, incoming, match, slot)
+            outcome = _handle(endpoint, state, incoming, slot)
             if outcome.wait > 0:
                 await asyncio.sleep(outcome.wait)
             return outcome.reply
 
         if fault is not None:
-            response, status = await apply_fault(request, fault, name, operate)
+            response, status = await apply_fault(request, fault, endpoint, operate)
         else:
             reply = await operate()
             response, status = reply.response(), reply.status
         state.update_entry(slot, status=status)
         return response
 
-    return handler
+    return serve
 
 
-async def _read(request: web.Request, state: EmulatorState) -> _Incoming:
+async def _read(request: web.Request, state: EmulatorState) -> Incoming:
     raw = (await request.read()).decode("utf-8", errors="replace")
     body: Any = None
     body_is_json = False
@@ -156,7 +97,7 @@ async def _read(request: web.Request, state: EmulatorState) -> _Incoming:
     header = request.headers.get("Authorization")
     token = _bearer_token(header)
     auth_error = state.authenticate(token)
-    return _Incoming(
+    return Incoming(
         method=request.method,
         path=request.path,
         query=request.query_string,
@@ -170,6 +111,7 @@ async def _read(request: web.Request, state: EmulatorState) -> _Incoming:
         content_type=request.content_type,
         time=time.time(),
         client_port=_client_port(request),
+        params=dict(request.match_info),
     )
 
 
@@ -189,7 +131,7 @@ def _bearer_token(header: str | None) -> str | None:
     return value
 
 
-def _entry(incoming: _Incoming, fault: str | int | None, status: int | None = None) -> JournalEntry:
+def _entry(incoming: Incoming, fault: str | int | None, status: int | None = None) -> JournalEntry:
     return JournalEntry(
         method=incoming.method,
         path=incoming.path,

@@ -6,11 +6,14 @@ import codecs
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_datalore.emulator.checks import check_choice, is_int, is_json, is_number, show
+from airflow_provider_datalore.emulator.endpoints import ENDPOINT_NAMES, endpoint_named
+from airflow_provider_datalore.emulator.replies import BODILESS_STATUSES
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.emulator.config import Fault
 
-ENDPOINTS = ("run", "status", "interactive")
+#: The names a fault's ``endpoint`` may take: those of the endpoint table.
+ENDPOINTS = ENDPOINT_NAMES
 #: Actions that deliver an answer in a hostile way: the real answer, or the fault's own ``status``/``body``.
 SHAPING_ACTIONS = ("drip", "drip_headers", "interim_1xx", "close_idle")
 #: Actions that send a generated body of ``size`` bytes.
@@ -26,8 +29,6 @@ DEFAULT_SECONDS: dict[str, float | None] = {
 DEFAULT_SIZES = {"huge_body": 200_000_000, "gzip_bomb": 1_000_000_000}
 MIN_SIZE = 100
 MAX_SIZE = 10_000_000_000
-#: Statuses that carry no body, so they only go with a plain status fault.
-BODILESS_STATUSES = (204, 304)
 
 _PLAIN = None  # the "action" of a plain status fault
 # Each option (when set) and the actions it goes with.
@@ -54,6 +55,7 @@ def check_fault(fault: Fault) -> dict[str, Any]:
         raise ValueError("a fault needs 'status' (an HTTP code) or 'action' (one of the wire faults)")
     if fault.action is not None:
         check_choice(fault.action, FAULT_ACTIONS, "fault 'action'")
+        _check_applies(fault.endpoint, fault.action)
     for option, actions in _GOES_WITH.items():
         value = getattr(fault, option)
         if value not in _UNSET.get(option, (None,)) and fault.action not in actions:
@@ -71,6 +73,15 @@ def check_fault(fault: Fault) -> dict[str, Any]:
         "size": _size(fault),
         "encoding": _check_body(fault),
     }
+
+
+def _check_applies(name: str, action: str) -> None:
+    endpoint = endpoint_named(name)
+    if not endpoint.takes(action):
+        raise ValueError(
+            f"fault action {action!r} does not apply to endpoint {name!r} "
+            f"(only: {', '.join(endpoint.fault_actions)})"
+        )
 
 
 def _describe(action: str | None) -> str:

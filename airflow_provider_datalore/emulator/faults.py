@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from airflow_provider_datalore.emulator.fault_rules import BODILESS_STATUSES, SHAPING_ACTIONS
-from airflow_provider_datalore.emulator.replies import JSON_TYPE, Reply
+from airflow_provider_datalore.emulator.fault_rules import SHAPING_ACTIONS
+from airflow_provider_datalore.emulator.replies import BODILESS_STATUSES, JSON_TYPE, Reply
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.emulator.config import Fault
+    from airflow_provider_datalore.emulator.endpoints import Endpoint
 
 #: Runs the request's real operation (once) and returns its answer.
 Operate = Callable[[], Awaitable[Reply]]
@@ -25,12 +26,6 @@ Operate = Callable[[], Awaitable[Reply]]
 #: status to journal (None when no response was sent).
 Sent = tuple[web.StreamResponse, int | None]
 
-# Truncated bodies sent by the "malformed_json" fault, per endpoint.
-_MALFORMED_BODIES = {
-    "run": b'{"runId": "',
-    "status": b'{"runId": "run1", "status": "runn',
-    "interactive": b"{",
-}
 # A partial response sent before the connection is aborted by the "reset" fault.
 _RESET_RESPONSE = (
     b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{"runId": "'
@@ -45,13 +40,13 @@ _BOMB_BLOCK = 1024 * 1024  # spaces compressed at a time for a "gzip_bomb"
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # deflate, no name, no mtime, best compression
 
 
-async def apply_fault(request: web.Request, fault: Fault, endpoint: str, operate: Operate) -> Sent:
+async def apply_fault(request: web.Request, fault: Fault, endpoint: Endpoint, operate: Operate) -> Sent:
     """
     Answer a request the way ``fault`` scripts it.
 
     :param request: the request, whose transport the wire-level faults write to or close.
     :param fault: the fault taken from the endpoint's queue.
-    :param endpoint: ``run``, ``status`` or ``interactive``.
+    :param endpoint: the endpoint's row, whose ``malformed_body`` a ``malformed_json`` fault sends.
     :param operate: runs the real operation; called at most once, when the fault calls for it.
     """
     if fault.action == "delay":
@@ -66,7 +61,7 @@ async def apply_fault(request: web.Request, fault: Fault, endpoint: str, operate
     if fault.action == "gzip_bomb":
         return await _gzip_bomb(fault)
     if fault.action == "malformed_json":
-        body = _MALFORMED_BODIES[endpoint]
+        body = endpoint.malformed_body
         return web.Response(status=200, body=body, content_type="application/json"), 200
     transport = request.transport
     if transport is not None and fault.action == "reset":

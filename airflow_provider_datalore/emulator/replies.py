@@ -6,12 +6,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+if TYPE_CHECKING:
+    from aiohttp import web
 
-from airflow_provider_datalore.emulator.fault_rules import BODILESS_STATUSES
-
+#: Statuses whose answers carry no body (so a fault with one of them cannot send one either).
+BODILESS_STATUSES = (204, 304)
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
 # What nginx in front of a server answers for a path it does not route.
@@ -43,6 +44,8 @@ class Reply:
 
     def response(self) -> web.Response:
         """Return the aiohttp response sending this answer, with its Content-Length."""
+        from aiohttp import web  # heavy: imported when an answer is sent, not when the package is
+
         if self.status in BODILESS_STATUSES:
             return web.Response(status=self.status, headers=self.headers)
         return web.Response(status=self.status, body=self.body, headers=self.headers)

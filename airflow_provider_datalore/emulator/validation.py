@@ -57,8 +57,14 @@ def parse_run_request(body: Any, server_version: str = "2026") -> RunRequest:
     )
 
 
-def parse_interactive_request(body: Any) -> str:
-    """Validate an interactive run body and return its notebook ID, raising ApiError(400) if invalid."""
+def parse_interactive_request(body: Any, server_version: str = "2026") -> str:
+    """
+    Validate an interactive run body and return its notebook ID, raising ApiError(400) if invalid.
+
+    :param body: the parsed JSON body.
+    :param server_version: not read: every version takes the same body (taken so that every parse
+        function of the endpoint table is called alike).
+    """
     _check_object(body, _INTERACTIVE_KEYS)
     return _notebook_id(body)
 
