@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from airflow_provider_datalore.emulator import handlers
-from airflow_provider_datalore.emulator.validation import parse_interactive_request, parse_run_request
+from airflow_provider_datalore.emulator.validation import (
+    parse_interactive_request,
+    parse_notebook_ref,
+    parse_run_request,
+)
+from airflow_provider_datalore.notebook_api import PREFIX as NOTEBOOK_API_PREFIX
 from airflow_provider_datalore.run_api import INTERACTIVE_PATH, RUN_PATH, STATUS_PATH
 
 #: Validate a request body, given the server version, into what the handler takes; raise ApiError(400).
@@ -25,7 +30,7 @@ class Endpoint:
 
     #: The short name that faults give as their ``endpoint``.
     name: str
-    #: The API it belongs to: ``run`` (the Run API and its interactive call).
+    #: The API it belongs to: ``run`` (the Run API and its interactive call) or ``notebook``.
     api: str
     method: str
     #: The path, placeholders as ``{name}``, below the server's prefix.
@@ -74,6 +79,15 @@ API_ENDPOINTS: tuple[Endpoint, ...] = (
         handler=handlers.run_interactive,
         parse=parse_interactive_request,
         malformed_body=b"{",
+    ),
+    Endpoint(
+        name="kernel_status",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/kernel/status",
+        handler=handlers.kernel_status,
+        parse=parse_notebook_ref,
+        malformed_body=b'{"state": "REA',
     ),
 )
 #: The endpoints' names, in the table's order.

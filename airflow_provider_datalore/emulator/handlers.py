@@ -100,3 +100,18 @@ def run_interactive(state: EmulatorState, incoming: Incoming, notebook_id: str) 
     assert incoming.token is not None
     state.start_interactive(incoming.token, notebook_id)
     return Outcome(interactive_reply(state.interactive_reply), wait=state.interactive_seconds)
+
+
+# The Notebook API
+
+
+def kernel_status(state: EmulatorState, incoming: Incoming, notebook_id: str) -> Outcome:
+    """
+    Answer the state of the notebook's kernel.
+
+    :param state: the emulator's state.
+    :param incoming: the request.
+    :param notebook_id: the notebook its body names, as ``"owner/id"``.
+    """
+    assert incoming.token is not None
+    return Outcome(Reply.json(200, state.kernel_status(incoming.token, notebook_id)))

@@ -238,6 +238,18 @@ class EmulatorState:
             self._check_can_run(token, notebook_id)
             self._interactive.append(notebook_id)
 
+    def kernel_status(self, token: str, notebook_id: str) -> dict[str, Any]:
+        """
+        Answer ``/kernel/status``: no session until the notebook's first interactive run, then READY.
+
+        Raises ApiError(404) when the token cannot see the notebook.
+        """
+        with self._lock:
+            if self._access(token, notebook_id) is None:
+                raise ApiError(404, f"Notebook {notebook_id} is not shared with you or does not exist")
+            started = notebook_id in self._interactive
+        return {"state": "READY" if started else "NOT_STARTED", "runningCellId": None}
+
     def _check_can_run(self, token: str, notebook_id: str) -> None:
         access = self._access(token, notebook_id)
         if access is None:

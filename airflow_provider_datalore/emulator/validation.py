@@ -69,6 +69,25 @@ def parse_interactive_request(body: Any, server_version: str = "2026") -> str:
     return _notebook_id(body)
 
 
+def parse_notebook_ref(body: Any, server_version: str = "2026") -> str:
+    """
+    Validate a Notebook API body that names only its notebook; return ``"owner/id"`` or raise ApiError(400).
+
+    :param body: the parsed JSON body: ``{"notebookId": {"ownerId": ..., "id": ...}}``.
+    :param server_version: not read (every parse function of the endpoint table is called alike).
+    """
+    _check_object(body, ("notebookId",))
+    value = body.get("notebookId")
+    if not isinstance(value, dict) or set(value) != {"ownerId", "id"}:
+        raise _bad(f"Field 'notebookId' must be an object with 'ownerId' and 'id', got {show(value)}")
+    owner, notebook = value["ownerId"], value["id"]
+    if not all(isinstance(part, str) and part for part in (owner, notebook)):
+        raise _bad(
+            f"Fields 'notebookId.ownerId' and 'notebookId.id' must be non-empty strings, got {show(value)}"
+        )
+    return f"{owner}/{notebook}"
+
+
 def _check_object(body: Any, allowed: tuple[str, ...]) -> None:
     if not isinstance(body, dict):
         raise _bad("Request body must be a JSON object")

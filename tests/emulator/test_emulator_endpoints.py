@@ -78,13 +78,18 @@ def test_a_malformed_json_fault_sends_the_rows_truncated_body(datalore_emulator,
 def test_the_names_faults_take_are_the_tables_names():
     names = tuple(endpoint.name for endpoint in API_ENDPOINTS)
 
-    assert names == ("run", "status", "interactive")
+    assert names == ("run", "status", "interactive", "kernel_status")
     assert names == fault_rules.ENDPOINTS
     assert names == config.ENDPOINTS
 
 
 def test_emulated_endpoints_lists_every_rows_method_and_path_template():
-    assert emulated_endpoints() == (("POST", RUN_PATH), ("GET", STATUS_PATH), ("POST", INTERACTIVE_PATH))
+    assert emulated_endpoints() == (
+        ("POST", RUN_PATH),
+        ("GET", STATUS_PATH),
+        ("POST", INTERACTIVE_PATH),
+        ("POST", "/api/notebook/v1/kernel/status"),
+    )
     assert emulated_endpoints() == tuple((endpoint.method, endpoint.path) for endpoint in API_ENDPOINTS)
 
 
@@ -92,7 +97,7 @@ def test_the_rows_are_well_formed():
     assert len({endpoint.name for endpoint in API_ENDPOINTS}) == len(API_ENDPOINTS)
     assert len(set(emulated_endpoints())) == len(API_ENDPOINTS)
     for endpoint in API_ENDPOINTS:
-        assert endpoint.api == "run", "the Run API's rows (the Notebook API's are to come)"
+        assert endpoint.api in ("run", "notebook")
         assert endpoint.method in ("GET", "POST")
         assert endpoint.fault_actions == "all" or set(endpoint.fault_actions) <= set(
             fault_rules.FAULT_ACTIONS
@@ -109,3 +114,15 @@ def test_a_row_naming_its_fault_actions_refuses_the_others(monkeypatch):
         Fault(endpoint="status", action="reset")
     assert Fault(endpoint="status", action="drop").action == "drop"
     assert Fault(endpoint="status", status=503).status == 503, "a plain status fault applies everywhere"
+
+
+def test_every_emulated_endpoint_has_a_row_in_the_clients_retry_table():
+    """An endpoint added to the emulator fails here until the client knows whether it may be retried."""
+    from airflow_provider_datalore.notebook_api.endpoints import ENDPOINTS as NOTEBOOK_API
+    from airflow_provider_datalore.run_api.endpoints import ENDPOINTS as RUN_API
+    from tests.retry_table import ENDPOINT_TABLE
+
+    client = {(e.method, e.path): (e.api, e.name) for e in RUN_API + NOTEBOOK_API}
+    missing = [pair for pair in emulated_endpoints() if pair not in client]
+    assert missing == []
+    assert all(client[pair] in ENDPOINT_TABLE for pair in emulated_endpoints())

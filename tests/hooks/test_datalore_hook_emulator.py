@@ -302,3 +302,28 @@ def test_test_connection_with_a_wrong_path_prefix(datalore_connection, reply):
             f"Connected to Datalore at {emulator.url}: the Run API answered and accepted the API token. "
             "Nothing was started; whether the token may run a given notebook shows when a task runs it.",
         )
+
+
+def test_kernel_status_twins_share_the_connection_and_see_the_notebook_start(emulator):
+    from airflow_provider_datalore.emulator import Fault
+
+    hook = DataloreHook()
+    assert hook.get_kernel_status("demo/sales-report").state == "NOT_STARTED"
+    hook.run_notebook_interactive("demo/sales-report")
+    # A 503 on this POST is retried: the Notebook API's reads are POSTs, and safe to repeat.
+    emulator.add_faults(Fault(endpoint="kernel_status", status=503, times=1))
+
+    async def status_only():
+        async with DataloreHook() as shared:
+            return await shared.a_get_kernel_status("demo/sales-report")
+
+    status = asyncio.run(status_only())
+    assert (status.state, status.running_cell_id) == ("READY", None)
+    kernel = emulator.requests(path_contains="/kernel/status")
+    assert [(e.method, e.status, e.body) for e in kernel] == [
+        ("POST", 200, {"notebookId": {"ownerId": "demo", "id": "sales-report"}}),
+        ("POST", 503, {"notebookId": {"ownerId": "demo", "id": "sales-report"}}),
+        ("POST", 200, {"notebookId": {"ownerId": "demo", "id": "sales-report"}}),
+    ]
+    with pytest.raises(DataloreNotFoundError, match="it was not found, or notebook demo/nope is not shared"):
+        hook.get_kernel_status("demo/nope")
