@@ -17,12 +17,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_datalore.connection import DataloreConnectionSettings
-from airflow_provider_datalore.connection_form import (
-    CONN_TYPE,
-    DEFAULT_CONN_ID,
-    legacy_form_widgets,
-    legacy_ui_field_behaviour,
-)
+from airflow_provider_datalore.connection_form import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_provider_datalore.transport.retry import RetryPolicy
 from airflow_provider_datalore.transport.sync import SyncTransport
 
@@ -154,7 +149,7 @@ class DataloreBaseHook(BaseHook):
             transport, self._async_transport = self._async_transport, None
             await transport.close()
 
-    # -- connection test and form ------------------------------------------------------------------
+    # -- connection test ------------------------------------------------------------------
 
     def test_connection(self) -> tuple[bool, str]:
         """
@@ -165,13 +160,3 @@ class DataloreBaseHook(BaseHook):
         from airflow_provider_datalore.hooks.connection_check import check_connection
 
         return check_connection(self)
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Return how the standard connection fields look (Airflow 2.11 to 3.1)."""
-        return legacy_ui_field_behaviour()
-
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Return the extra connection fields (Airflow 2.11 to 3.1)."""
-        return legacy_form_widgets()

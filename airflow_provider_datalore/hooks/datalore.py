@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_datalore.checks import check_seconds
+from airflow_provider_datalore.connection_form import legacy_form_widgets, legacy_ui_field_behaviour
 from airflow_provider_datalore.exceptions import (
     DataloreResponseError,
     DataloreRunTimeoutError,
@@ -219,6 +220,18 @@ class DataloreHook(DataloreBaseHook):
         call = interactive_call(self.base_url, notebook)
         self.log.info("Running Datalore notebook %s interactively (%s).", notebook, call.notebook_url)
         self._transport.request(call, {"notebookId": notebook}, timeout=timeout)
+
+    # -- the connection form (on this class itself: Airflow 2 reads them from the hook's __dict__) --
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Return how the standard connection fields look (Airflow 2.11 to 3.1)."""
+        return legacy_ui_field_behaviour()
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Return the extra connection fields (Airflow 2.11 to 3.1)."""
+        return legacy_form_widgets()
 
 
 def _deadline(timeout: float | None) -> float | None:
