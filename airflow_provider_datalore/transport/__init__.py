@@ -7,6 +7,7 @@ HTTP to the Run API, for the hook only.
 - ``failures``: a failed attempt turned into the error the user sees; library exceptions classified.
 - ``sync``: blocking calls with requests, for operators and sensors.
 - ``aio``: non-blocking calls with aiohttp, for triggers.
+- ``streams``: what a streamed download and upload share: the sink, the count, digest and cap of its bytes.
 - ``sessions``: the aiohttp sessions shared by every trigger of an event loop, with proxy and CA settings.
 
 requests and aiohttp are imported where they are used, so that a DAG file importing the operators pays

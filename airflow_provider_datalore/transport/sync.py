@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from airflow_provider_datalore.transport.attempts import Attempts
 from airflow_provider_datalore.transport.calls import USER_AGENT, AttemptFailed, Call
@@ -16,6 +16,15 @@ from airflow_provider_datalore.transport.replies import (
     read_reply,
 )
 from airflow_provider_datalore.transport.retry import Failure
+from airflow_provider_datalore.transport.streams import (
+    CHUNK_BYTES,
+    UPLOAD_CONTENT_TYPE,
+    Downloaded,
+    Receiver,
+    Sink,
+    call_url,
+    rewind_upload,
+)
 from airflow_provider_datalore.transport.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -25,9 +34,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_datalore.connection import DataloreConnectionSettings
     from airflow_provider_datalore.transport.retry import RetryPolicy
-
-#: Bytes read from the socket at a time.
-CHUNK_BYTES = 64 * 1024
 
 
 class SyncTransport:
@@ -87,13 +93,114 @@ class SyncTransport:
         :param timeout: Seconds one attempt may take, instead of the connection's timeout.
         """
         attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
+        url = self.settings.base_url + call.path
         while True:
             try:
-                return parse_reply(call, self._attempt(call, body, attempts.budget()), parse)
+                return parse_reply(call, self._attempt(call, attempts.budget(), url, json=body), parse)
             except AttemptFailed as failed:
                 time.sleep(attempts.wait_after(failed))
 
-    def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float) -> Any:
+    def download(
+        self,
+        call: Call,
+        body: dict[str, Any] | None,
+        sink: Sink,
+        *,
+        max_bytes: int,
+        deadline: float | None = None,
+        timeout: float | None = None,
+    ) -> Downloaded:
+        """
+        Send the call and stream its reply's body to ``sink``, 64 KiB at a time; return what was written.
+
+        Each attempt has ``timeout`` seconds in all, the whole body included. A retry (the call's
+        endpoint allows it) first empties the sink with ``seek(0)`` and ``truncate()``; a failure after
+        bytes reached a sink without them is final. An error reply is read (small) as any other call's.
+
+        :param body: The JSON body, if any.
+        :param sink: A binary file-like object the bytes are written to (a temporary file, say).
+        :param max_bytes: Bytes the body may have at most: a larger one (announced or streamed) fails
+            with a ``DataloreResponseError``, not retried.
+        :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
+        :param timeout: Seconds one attempt may take, instead of the connection's timeout.
+        """
+        attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
+        url = call_url(self.settings.base_url, call)
+        receiver = Receiver(call, sink, max_bytes)
+
+        def read(response: requests.Response) -> bytes:
+            if not 200 <= response.status_code < 300:
+                return _small_body(response)
+            declared = response.headers.get("Content-Length", "")
+            receiver.start(
+                int(declared) if declared.isdigit() else None,
+                response.headers.get("Content-Encoding"),
+                response.headers.get("Content-Type"),
+            )
+            while chunk := response.raw.read(CHUNK_BYTES, decode_content=False):
+                receiver.write(chunk)
+            return b""
+
+        while True:
+            try:
+                self._attempt(call, attempts.budget(), url, read, json=body)
+                return receiver.result()
+            except AttemptFailed as failed:
+                delay = attempts.wait_after(failed)
+                receiver.restart(failed)
+                time.sleep(delay)
+
+    def upload(
+        self,
+        call: Call,
+        fileobj: BinaryIO,
+        filename: str,
+        *,
+        field: str = "file",
+        deadline: float | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """
+        Send ``fileobj`` as the ``multipart/form-data`` body of the call, streamed; return the reply's JSON.
+
+        The file is read a block at a time as the body goes out, never whole. Each attempt has ``timeout``
+        seconds in all, the whole upload included. A retry (for an upload, only when nothing can have
+        reached Datalore) sends the file again from its start (``seek(0)``).
+
+        :param fileobj: The file, opened in binary mode.
+        :param filename: The file name the part carries.
+        :param field: The form field the file is sent as.
+        :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
+        :param timeout: Seconds one attempt may take, instead of the connection's timeout.
+        """
+        from requests_toolbelt import MultipartEncoder
+
+        attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
+        url = call_url(self.settings.base_url, call)
+        while True:
+            encoder = MultipartEncoder(fields={field: (filename, fileobj, UPLOAD_CONTENT_TYPE)})
+            headers = {"Content-Type": encoder.content_type}
+            try:
+                return self._attempt(call, attempts.budget(), url, data=encoder, headers=headers)
+            except AttemptFailed as failed:
+                delay = attempts.wait_after(failed)
+                rewind_upload(fileobj, call, failed)
+                time.sleep(delay)
+
+    def _attempt(
+        self,
+        call: Call,
+        budget: float,
+        url: str,
+        read: Callable[[requests.Response], bytes] | None = None,
+        **send: Any,
+    ) -> Any:
+        """
+        Send the call once, within ``budget`` seconds; return the reply's JSON (None for other kinds).
+
+        :param read: Reads the body of the response (default: whole, at most ``MAX_REPLY_BYTES``).
+        :param send: The body and headers, as ``requests`` takes them.
+        """
         import http.client
 
         import requests
@@ -106,16 +213,16 @@ class SyncTransport:
             try:
                 response = session.request(
                     call.method,
-                    self.settings.base_url + call.path,
-                    json=body,
+                    url,
                     timeout=budget,
                     # Per request: a session-level verify loses to REQUESTS_CA_BUNDLE in requests.
                     verify=self.settings.verify,
                     allow_redirects=False,
                     stream=True,
+                    **send,
                 )
                 try:
-                    content = decoded_body(_read_body(response), response.headers.get("Content-Encoding"))
+                    content = (read or _small_body)(response)
                 finally:
                     response.close()
                 if watchdog.disarm():
@@ -145,6 +252,11 @@ class SyncTransport:
 
 def _timed_out(call: Call, budget: float) -> AttemptFailed:
     return AttemptFailed(call, failure=Failure.READ_TIMEOUT, detail=f"no complete reply within {budget:g} s")
+
+
+def _small_body(response: requests.Response) -> bytes:
+    """Read the body whole, inflated, at most ``MAX_REPLY_BYTES``; ``ReplyTooLarge`` beyond."""
+    return decoded_body(_read_body(response), response.headers.get("Content-Encoding"))
 
 
 def _read_body(response: requests.Response) -> bytes:
