@@ -35,7 +35,7 @@ from airflow_provider_datalore.transport.streams import (
 KEPT_REPLY_BYTES = 16 * 1024
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
     import aiohttp
     import yarl
@@ -168,8 +168,8 @@ class AsyncTransport:
         Send ``fileobj`` as the ``multipart/form-data`` body of the call, streamed; return the reply's JSON.
 
         The twin of :meth:`SyncTransport.upload <airflow_provider_datalore.transport.sync.SyncTransport.upload>`:
-        the file is read a block at a time (aiohttp reads it in a thread), and a retry sends it again
-        from its start.
+        the file is read 64 KiB at a time in a thread and sent as it is read (chunked: its length is not
+        announced), left open, and a retry sends it again from its start.
 
         :param fileobj: The file, opened in binary mode.
         :param filename: The file name the part carries.
@@ -183,7 +183,8 @@ class AsyncTransport:
         url = yarl_url(call_url(self.settings.base_url, call))
         while True:
             form = aiohttp.FormData()  # one per attempt: a form is sent once
-            form.add_field(field, fileobj, filename=filename, content_type=UPLOAD_CONTENT_TYPE)
+            # Not the file itself: aiohttp would close it once sent, and a retry could not rewind it.
+            form.add_field(field, _blocks(fileobj), filename=filename, content_type=UPLOAD_CONTENT_TYPE)
             try:
                 status, content, headers = await self._attempt(call, attempts.budget(), url, data=form)
                 return read_reply(call, status, content, headers, secret=self.settings.token)
@@ -266,6 +267,13 @@ def _client_timeout(budget: float) -> aiohttp.ClientTimeout:
     import aiohttp
 
     return aiohttp.ClientTimeout(total=budget)
+
+
+async def _blocks(fileobj: BinaryIO) -> AsyncIterator[bytes]:
+    """Yield the file's bytes, 64 KiB at a time, each read in a thread (a read may block on a disk)."""
+    loop = asyncio.get_running_loop()
+    while block := await loop.run_in_executor(None, fileobj.read, CHUNK_BYTES):
+        yield block
 
 
 def yarl_url(url: str) -> yarl.URL:

@@ -1,0 +1,477 @@
+"""
+Streamed downloads and uploads, sync and async, against a real HTTP server on loopback.
+
+The server is an aiohttp application in a thread of its own; each test gives it a handler and reads what
+reached it. The same tests run the blocking and the non-blocking client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import io
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from aiohttp import web
+
+from airflow_provider_datalore.connection import DataloreConnectionSettings, Secret
+from airflow_provider_datalore.exceptions import (
+    DataloreNotFoundError,
+    DataloreRequestError,
+    DataloreResponseError,
+)
+from airflow_provider_datalore.notebook_api.endpoints import FILE, FILE_UPLOAD
+from airflow_provider_datalore.transport.aio import AsyncTransport
+from airflow_provider_datalore.transport.calls import Call
+from airflow_provider_datalore.transport.retry import RetryPolicy
+from airflow_provider_datalore.transport.streams import CHUNK_BYTES, Downloaded
+from airflow_provider_datalore.transport.sync import SyncTransport
+from tests.constants import TOKEN
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator
+    from pathlib import Path
+
+MIB = 1024 * 1024
+DOWNLOAD = Call(FILE, FILE.path, "download data.csv of notebook alice/sales", notebook_id="alice/sales")
+DOWNLOAD_BODY = {"notebookId": {"ownerId": "alice", "notebookId": "sales"}, "filePath": "data.csv"}
+UPLOAD = Call(
+    FILE_UPLOAD,
+    FILE_UPLOAD.path,
+    "upload data.csv to notebook alice/sales",
+    notebook_id="alice/sales",
+    query=(("ownerId", "alice"), ("notebookId", "sales"), ("directory", "in put/é")),
+)
+UPLOADED = {"fileName": "data.csv", "status": "uploaded"}
+
+
+@dataclass
+class Seen:
+    """One request as it reached the server."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+Handler = "Callable[[web.Request, int], Awaitable[web.StreamResponse]]"
+
+
+class LoopbackServer:
+    """An aiohttp server on 127.0.0.1 in a thread; ``handler(request, n)`` answers the n-th request (1-based)."""
+
+    def __init__(self) -> None:
+        self.seen: list[Seen] = []
+        self.handler: Any = None
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+        assert self._ready.wait(10)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        app = web.Application(client_max_size=64 * MIB)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.5)
+        self.loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        self.port = self._runner.addresses[0][1]
+        self._ready.set()
+        self.loop.run_forever()
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        self.seen.append(Seen(request.method, request.path, dict(request.query), dict(request.headers), body))
+        return await self.handler(request, len(self.seen))
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    srv = LoopbackServer()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+class Client:
+    """One transport, sync or async, called the same way: ``download(...)`` and ``upload(...)`` block."""
+
+    def __init__(self, kind: str, base_url: str, policy: RetryPolicy, timeout: float) -> None:
+        self.kind = kind
+        self.settings = DataloreConnectionSettings(
+            conn_id="datalore_streams", base_url=base_url, token=Secret(TOKEN), timeout=timeout
+        )
+        self.policy = policy
+
+    def download(self, *args: Any, **kwargs: Any) -> Downloaded:
+        return self._call("download", *args, **kwargs)
+
+    def upload(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("upload", *args, **kwargs)
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self.kind == "sync":
+            transport = SyncTransport(self.settings, self.policy)
+            try:
+                return getattr(transport, name)(*args, **kwargs)
+            finally:
+                transport.close()
+
+        async def run() -> Any:
+            transport = AsyncTransport(self.settings, self.policy)
+            await transport.open()
+            try:
+                return await getattr(transport, name)(*args, **kwargs)
+            finally:
+                await transport.close()
+
+        return asyncio.run(run())
+
+
+@pytest.fixture(params=["sync", "async"])
+def make_client(request: pytest.FixtureRequest, server: LoopbackServer) -> Callable[..., Client]:
+    def make(attempts: int = 3, timeout: float = 10.0) -> Client:
+        policy = RetryPolicy(max_attempts=attempts, base_delay=0, max_delay=0)
+        return Client(request.param, server.url, policy, timeout)
+
+    return make
+
+
+class RecordingSink(io.BytesIO):
+    """A sink that remembers the size of every write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[int] = []
+
+    def write(self, data: Any) -> int:
+        self.writes.append(len(data))
+        return super().write(data)
+
+
+class PipeSink:
+    """A sink that cannot be rewound (no seek, no truncate), like a pipe."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.data += data
+        return len(data)
+
+
+class CountingFile(io.FileIO):
+    """A file that remembers the size of every read asked of it."""
+
+    reads: list[int]
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.reads = [*getattr(self, "reads", []), -1 if size is None else size]
+        return super().read(size)
+
+
+async def stream(request: web.Request, data: bytes, *, length: bool = True, piece: int = 256 * 1024) -> Any:
+    """Answer with ``data`` in pieces larger than the client's chunk (so its chunking shows)."""
+    response = web.StreamResponse(headers={"Content-Type": "text/csv"})
+    if length:
+        response.content_length = len(data)
+    else:
+        response.enable_chunked_encoding()
+    await response.prepare(request)
+    for start in range(0, len(data), piece):
+        await response.write(data[start : start + piece])
+    await response.write_eof()
+    return response
+
+
+def assert_no_token(error: BaseException) -> None:
+    assert TOKEN not in str(error)
+    assert TOKEN not in repr(error.args)
+
+
+# -- Downloads ---------------------------------------------------------------------------------------
+
+
+def test_download_streams_every_byte_to_the_sink_in_bounded_chunks(server, make_client):
+    data = os.urandom(3 * MIB)
+    server.handler = lambda request, n: stream(request, data)
+    sink = RecordingSink()
+
+    result = make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=4 * MIB)
+
+    assert sink.getvalue() == data
+    assert result == Downloaded(
+        size=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type="text/csv"
+    )
+    # Bounded memory: the body came in many chunks, none larger than the client's chunk.
+    assert max(sink.writes) <= CHUNK_BYTES
+    assert len(sink.writes) >= len(data) // CHUNK_BYTES
+    (seen,) = server.seen
+    assert (seen.method, seen.path) == ("POST", "/api/notebook/v1/file")
+    assert seen.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert seen.headers["Accept-Encoding"] == "identity"
+    assert seen.headers["Content-Type"].startswith("application/json")
+    assert __import__("json").loads(seen.body) == DOWNLOAD_BODY
+
+
+def test_download_announced_above_max_bytes_fails_before_reading_and_is_not_retried(server, make_client):
+    server.handler = lambda request, n: asyncio.sleep(0, web.Response(body=b"x" * 1000))
+    sink = RecordingSink()
+
+    with pytest.raises(DataloreResponseError) as caught:
+        make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=500)
+
+    message = str(caught.value)
+    assert "download data.csv of notebook alice/sales (POST /api/notebook/v1/file)" in message
+    assert "announces 1000 bytes" in message
+    assert "max_bytes=500" in message
+    assert "not retried" in message
+    assert sink.writes == []
+    assert len(server.seen) == 1
+    assert_no_token(caught.value)
+
+
+def test_download_streaming_past_max_bytes_stops_and_is_not_retried(server, make_client):
+    data = os.urandom(400 * 1024)
+    server.handler = lambda request, n: stream(request, data, length=False)
+    sink = RecordingSink()
+
+    with pytest.raises(DataloreResponseError) as caught:
+        make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=100 * 1024)
+
+    assert "larger than max_bytes=102400" in str(caught.value)
+    assert len(sink.getvalue()) <= 100 * 1024
+    assert len(server.seen) == 1
+    assert_no_token(caught.value)
+
+
+def test_download_from_a_slow_server_ends_at_the_attempt_deadline(server, make_client):
+    async def trickle(request: web.Request, n: int) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.content_length = 1000
+        await response.prepare(request)
+        for _ in range(100):  # a byte every 50 ms: every read is quick, the whole is not
+            await response.write(b"x")
+            await asyncio.sleep(0.05)
+        return response
+
+    server.handler = trickle
+    started = time.monotonic()
+
+    with pytest.raises(DataloreRequestError) as caught:
+        make_client(attempts=1, timeout=0.5).download(DOWNLOAD, DOWNLOAD_BODY, RecordingSink(), max_bytes=MIB)
+
+    assert time.monotonic() - started < 3
+    assert "read timeout" in str(caught.value)
+    assert_no_token(caught.value)
+
+
+def test_download_retried_after_a_broken_body_starts_the_sink_again(server, make_client):
+    data = os.urandom(512 * 1024)
+
+    async def break_first(request: web.Request, n: int) -> web.StreamResponse:
+        if n > 1:
+            return await stream(request, data)
+        response = web.StreamResponse()
+        response.content_length = len(data)
+        await response.prepare(request)
+        await response.write(data[: len(data) // 2])
+        await asyncio.sleep(0.1)  # let the half reach the client, then drop the connection
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    server.handler = break_first
+    sink = RecordingSink()
+
+    result = make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=MIB)
+
+    assert sum(sink.writes) > len(data)  # the first half did reach the sink before the retry
+    assert sink.getvalue() == data
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+    assert len(server.seen) == 2
+
+
+def test_download_into_a_sink_that_cannot_be_rewound_is_not_retried_once_written(server, make_client):
+    async def break_body(request: web.Request, n: int) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.content_length = 200 * 1024
+        await response.prepare(request)
+        await response.write(b"x" * 100 * 1024)
+        await asyncio.sleep(0.1)
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    server.handler = break_body
+
+    with pytest.raises(DataloreRequestError) as caught:
+        make_client().download(DOWNLOAD, DOWNLOAD_BODY, PipeSink(), max_bytes=MIB)
+
+    assert "cannot be rewound" in str(caught.value)
+    assert len(server.seen) == 1
+    assert_no_token(caught.value)
+
+
+def test_download_error_reply_is_the_typed_error_and_writes_nothing(server, make_client):
+    server.handler = lambda request, n: asyncio.sleep(
+        0, web.json_response({"error": "No such file: data.csv"}, status=404)
+    )
+    sink = RecordingSink()
+
+    with pytest.raises(DataloreNotFoundError) as caught:
+        make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=MIB)
+
+    assert "No such file: data.csv" in str(caught.value)
+    assert sink.writes == []
+    assert_no_token(caught.value)
+
+
+def test_download_retries_a_503_and_then_streams(server, make_client):
+    data = b"a,b\n1,2\n"
+    server.handler = lambda request, n: (
+        asyncio.sleep(0, web.Response(status=503, text="down")) if n == 1 else stream(request, data)
+    )
+    sink = RecordingSink()
+
+    assert make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=MIB).size == len(data)
+    assert sink.getvalue() == data
+    assert len(server.seen) == 2
+
+
+def test_download_compressed_although_not_asked_is_refused(server, make_client):
+    body = gzip.compress(b"a,b\n" * 1000)
+    server.handler = lambda request, n: asyncio.sleep(
+        0, web.Response(body=body, headers={"Content-Encoding": "gzip"})
+    )
+    sink = RecordingSink()
+
+    with pytest.raises(DataloreResponseError) as caught:
+        make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=MIB)
+
+    assert "Content-Encoding 'gzip'" in str(caught.value)
+    assert sink.writes == []
+    assert len(server.seen) == 1
+
+
+# -- Uploads -----------------------------------------------------------------------------------------
+
+
+def only_part(seen: Seen) -> tuple[str, bytes]:
+    """Return the headers and content of the one part of a multipart body, checking its framing."""
+    content_type = seen.headers["Content-Type"]
+    assert content_type.startswith("multipart/form-data; boundary=")
+    boundary = content_type.split("boundary=", 1)[1].strip('"').encode()
+    opening, closing = b"--" + boundary + b"\r\n", b"\r\n--" + boundary + b"--\r\n"
+    assert seen.body.startswith(opening)
+    assert seen.body.endswith(closing)
+    part = seen.body[len(opening) : -len(closing)]
+    headers, content = part.split(b"\r\n\r\n", 1)
+    assert b"\r\n--" + boundary not in content  # one part only
+    return headers.decode(), content
+
+
+def uploaded(request: web.Request, n: int) -> Awaitable[web.Response]:
+    return asyncio.sleep(0, web.json_response(UPLOADED))
+
+
+def test_upload_sends_the_file_as_one_multipart_part_with_the_query(server, make_client, tmp_path):
+    data = b"a,b\r\n1,2\r\n--not-a-boundary\r\n"
+    path = tmp_path / "data.csv"
+    path.write_bytes(data)
+    server.handler = uploaded
+
+    with path.open("rb") as fileobj:
+        reply = make_client().upload(UPLOAD, fileobj, "data.csv")
+        assert not fileobj.closed  # the caller's file is the caller's to close
+
+    assert reply == UPLOADED
+    (seen,) = server.seen
+    assert (seen.method, seen.path) == ("POST", "/api/notebook/v1/file/upload")
+    assert seen.query == {"ownerId": "alice", "notebookId": "sales", "directory": "in put/é"}
+    assert seen.headers["Authorization"] == f"Bearer {TOKEN}"
+    headers, content = only_part(seen)
+    assert content == data
+    assert 'form-data; name="file"; filename="data.csv"' in headers
+    assert "Content-Type: application/octet-stream" in headers
+
+
+def test_upload_field_name_is_the_callers(server, make_client, tmp_path):
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"\x00\x01")
+    server.handler = uploaded
+
+    with path.open("rb") as fileobj:
+        make_client().upload(UPLOAD, fileobj, "x.bin", field="attachment")
+
+    headers, content = only_part(server.seen[0])
+    assert 'name="attachment"; filename="x.bin"' in headers
+    assert content == b"\x00\x01"
+
+
+def test_upload_of_20_mib_streams_from_the_file(server, make_client, tmp_path: Path):
+    data = os.urandom(20 * MIB)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    server.handler = uploaded
+
+    with CountingFile(path, "rb") as fileobj:
+        assert make_client(timeout=60).upload(UPLOAD, fileobj, "big.bin") == UPLOADED
+        reads = fileobj.reads
+
+    _, content = only_part(server.seen[0])
+    assert hashlib.sha256(content).digest() == hashlib.sha256(data).digest()
+    # Read a block at a time as the body went out, never the whole file at once.
+    assert len(reads) > 20
+    assert all(0 < size <= MIB for size in reads), sorted(set(reads))
+
+
+def test_upload_refused_with_429_is_sent_again_from_the_start(server, make_client, tmp_path):
+    data = os.urandom(300 * 1024)
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    server.handler = lambda request, n: (
+        asyncio.sleep(0, web.Response(status=429, headers={"Retry-After": "0"}))
+        if n == 1
+        else uploaded(request, n)
+    )
+
+    with path.open("rb") as fileobj:
+        assert make_client().upload(UPLOAD, fileobj, "data.bin") == UPLOADED
+
+    assert len(server.seen) == 2
+    assert [only_part(seen)[1] for seen in server.seen] == [data, data]
+
+
+def test_upload_answered_503_is_not_sent_again(server, make_client, tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"a,b\n")
+    server.handler = lambda request, n: asyncio.sleep(0, web.Response(status=503, text="down"))
+
+    with path.open("rb") as fileobj, pytest.raises(DataloreRequestError) as caught:
+        make_client().upload(UPLOAD, fileobj, "data.csv")
+
+    assert "the file may have been uploaded" in str(caught.value)
+    assert len(server.seen) == 1
+    assert_no_token(caught.value)
