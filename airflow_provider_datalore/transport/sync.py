@@ -42,7 +42,8 @@ class SyncTransport:
 
     Every attempt is bounded: in time by a watchdog that shuts the socket at the attempt's deadline
     (connect and the whole reply, however slowly the server sends it), in bytes by
-    :data:`~airflow_provider_datalore.transport.replies.MAX_REPLY_BYTES`, compressed or not. A call that is not safe to retry
+    :data:`~airflow_provider_datalore.transport.replies.MAX_REPLY_BYTES`, compressed or not (a download by
+    its caller's ``max_bytes``). A call that is not safe to retry
     goes out on a new connection, so a keep-alive connection the server has dropped can never make a
     start uncertain.
     """

@@ -11,6 +11,7 @@ import asyncio
 import gzip
 import hashlib
 import io
+import json
 import os
 import threading
 import time
@@ -60,9 +61,6 @@ class Seen:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
-
-
-Handler = "Callable[[web.Request, int], Awaitable[web.StreamResponse]]"
 
 
 class LoopbackServer:
@@ -232,7 +230,7 @@ def test_download_streams_every_byte_to_the_sink_in_bounded_chunks(server, make_
     assert seen.headers["Authorization"] == f"Bearer {TOKEN}"
     assert seen.headers["Accept-Encoding"] == "identity"
     assert seen.headers["Content-Type"].startswith("application/json")
-    assert __import__("json").loads(seen.body) == DOWNLOAD_BODY
+    assert json.loads(seen.body) == DOWNLOAD_BODY
 
 
 def test_download_announced_above_max_bytes_fails_before_reading_and_is_not_retried(server, make_client):
