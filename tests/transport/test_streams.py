@@ -1,8 +1,8 @@
 """
 Streamed downloads and uploads, sync and async, against a real HTTP server on loopback.
 
-The server is an aiohttp application in a thread of its own; each test gives it a handler and reads what
-reached it. The same tests run the blocking and the non-blocking client.
+The server (``conftest.py``) is an aiohttp application in a thread of its own; each test gives it a
+handler and reads what reached it. The same tests run the blocking and the non-blocking client.
 """
 
 from __future__ import annotations
@@ -13,33 +13,28 @@ import hashlib
 import io
 import json
 import os
-import threading
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
 
-from airflow_provider_datalore.connection import DataloreConnectionSettings, Secret
 from airflow_provider_datalore.exceptions import (
     DataloreNotFoundError,
     DataloreRequestError,
     DataloreResponseError,
 )
 from airflow_provider_datalore.notebook_api.endpoints import FILE, FILE_UPLOAD
-from airflow_provider_datalore.transport.aio import AsyncTransport
 from airflow_provider_datalore.transport.calls import Call
-from airflow_provider_datalore.transport.retry import RetryPolicy
 from airflow_provider_datalore.transport.streams import CHUNK_BYTES, Downloaded
-from airflow_provider_datalore.transport.sync import SyncTransport
 from tests.constants import TOKEN
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator
+    from collections.abc import Awaitable
     from pathlib import Path
 
-MIB = 1024 * 1024
+    from tests.transport.conftest import Seen
+
 DOWNLOAD = Call(FILE, FILE.path, "download data.csv of notebook alice/sales", notebook_id="alice/sales")
 DOWNLOAD_BODY = {"notebookId": {"ownerId": "alice", "notebookId": "sales"}, "filePath": "data.csv"}
 UPLOAD = Call(
@@ -49,111 +44,8 @@ UPLOAD = Call(
     notebook_id="alice/sales",
     query=(("ownerId", "alice"), ("notebookId", "sales"), ("directory", "in put/é")),
 )
+MIB = 1024 * 1024
 UPLOADED = {"fileName": "data.csv", "status": "uploaded"}
-
-
-@dataclass
-class Seen:
-    """One request as it reached the server."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-
-class LoopbackServer:
-    """An aiohttp server on 127.0.0.1 in a thread; ``handler(request, n)`` answers the n-th request (1-based)."""
-
-    def __init__(self) -> None:
-        self.seen: list[Seen] = []
-        self.handler: Any = None
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._thread.start()
-        assert self._ready.wait(10)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        app = web.Application(client_max_size=64 * MIB)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5)
-        self.loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = self._runner.addresses[0][1]
-        self._ready.set()
-        self.loop.run_forever()
-
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        self.seen.append(Seen(request.method, request.path, dict(request.query), dict(request.headers), body))
-        return await self.handler(request, len(self.seen))
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    srv = LoopbackServer()
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-class Client:
-    """One transport, sync or async, called the same way: ``download(...)`` and ``upload(...)`` block."""
-
-    def __init__(self, kind: str, base_url: str, policy: RetryPolicy, timeout: float) -> None:
-        self.kind = kind
-        self.settings = DataloreConnectionSettings(
-            conn_id="datalore_streams", base_url=base_url, token=Secret(TOKEN), timeout=timeout
-        )
-        self.policy = policy
-
-    def download(self, *args: Any, **kwargs: Any) -> Downloaded:
-        return self._call("download", *args, **kwargs)
-
-    def upload(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call("upload", *args, **kwargs)
-
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        if self.kind == "sync":
-            transport = SyncTransport(self.settings, self.policy)
-            try:
-                return getattr(transport, name)(*args, **kwargs)
-            finally:
-                transport.close()
-
-        async def run() -> Any:
-            transport = AsyncTransport(self.settings, self.policy)
-            await transport.open()
-            try:
-                return await getattr(transport, name)(*args, **kwargs)
-            finally:
-                await transport.close()
-
-        return asyncio.run(run())
-
-
-@pytest.fixture(params=["sync", "async"])
-def make_client(request: pytest.FixtureRequest, server: LoopbackServer) -> Callable[..., Client]:
-    def make(attempts: int = 3, timeout: float = 10.0) -> Client:
-        policy = RetryPolicy(max_attempts=attempts, base_delay=0, max_delay=0)
-        return Client(request.param, server.url, policy, timeout)
-
-    return make
 
 
 class RecordingSink(io.BytesIO):
@@ -189,20 +81,6 @@ class CountingFile(io.FileIO):
         return super().read(size)
 
 
-async def stream(request: web.Request, data: bytes, *, length: bool = True, piece: int = 256 * 1024) -> Any:
-    """Answer with ``data`` in pieces larger than the client's chunk (so its chunking shows)."""
-    response = web.StreamResponse(headers={"Content-Type": "text/csv"})
-    if length:
-        response.content_length = len(data)
-    else:
-        response.enable_chunked_encoding()
-    await response.prepare(request)
-    for start in range(0, len(data), piece):
-        await response.write(data[start : start + piece])
-    await response.write_eof()
-    return response
-
-
 def assert_no_token(error: BaseException) -> None:
     assert TOKEN not in str(error)
     assert TOKEN not in repr(error.args)
@@ -213,7 +91,7 @@ def assert_no_token(error: BaseException) -> None:
 
 def test_download_streams_every_byte_to_the_sink_in_bounded_chunks(server, make_client):
     data = os.urandom(3 * MIB)
-    server.handler = lambda request, n: stream(request, data)
+    server.handler = lambda request, n: server.stream(request, data)
     sink = RecordingSink()
 
     result = make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=4 * MIB)
@@ -252,7 +130,7 @@ def test_download_announced_above_max_bytes_fails_before_reading_and_is_not_retr
 
 def test_download_streaming_past_max_bytes_stops_and_is_not_retried(server, make_client):
     data = os.urandom(400 * 1024)
-    server.handler = lambda request, n: stream(request, data, length=False)
+    server.handler = lambda request, n: server.stream(request, data, length=False)
     sink = RecordingSink()
 
     with pytest.raises(DataloreResponseError) as caught:
@@ -290,7 +168,7 @@ def test_download_retried_after_a_broken_body_starts_the_sink_again(server, make
 
     async def break_first(request: web.Request, n: int) -> web.StreamResponse:
         if n > 1:
-            return await stream(request, data)
+            return await server.stream(request, data)
         response = web.StreamResponse()
         response.content_length = len(data)
         await response.prepare(request)
@@ -349,7 +227,7 @@ def test_download_error_reply_is_the_typed_error_and_writes_nothing(server, make
 def test_download_retries_a_503_and_then_streams(server, make_client):
     data = b"a,b\n1,2\n"
     server.handler = lambda request, n: (
-        asyncio.sleep(0, web.Response(status=503, text="down")) if n == 1 else stream(request, data)
+        asyncio.sleep(0, web.Response(status=503, text="down")) if n == 1 else server.stream(request, data)
     )
     sink = RecordingSink()
 
@@ -415,19 +293,6 @@ def test_upload_sends_the_file_as_one_multipart_part_with_the_query(server, make
     assert "Content-Type: application/octet-stream" in headers
 
 
-def test_upload_field_name_is_the_callers(server, make_client, tmp_path):
-    path = tmp_path / "x.bin"
-    path.write_bytes(b"\x00\x01")
-    server.handler = uploaded
-
-    with path.open("rb") as fileobj:
-        make_client().upload(UPLOAD, fileobj, "x.bin", field="attachment")
-
-    headers, content = only_part(server.seen[0])
-    assert 'name="attachment"; filename="x.bin"' in headers
-    assert content == b"\x00\x01"
-
-
 def test_upload_of_20_mib_streams_from_the_file(server, make_client, tmp_path: Path):
     data = os.urandom(20 * MIB)
     path = tmp_path / "big.bin"
@@ -456,10 +321,11 @@ def test_upload_refused_with_429_is_sent_again_from_the_start(server, make_clien
     )
 
     with path.open("rb") as fileobj:
-        assert make_client().upload(UPLOAD, fileobj, "data.bin") == UPLOADED
+        assert make_client().upload(UPLOAD, fileobj, "data.bin", field="attachment") == UPLOADED
 
     assert len(server.seen) == 2
     assert [only_part(seen)[1] for seen in server.seen] == [data, data]
+    assert 'form-data; name="attachment"; filename="data.bin"' in only_part(server.seen[1])[0]
 
 
 def test_upload_answered_503_is_not_sent_again(server, make_client, tmp_path):
