@@ -10,6 +10,7 @@ HTTP to Datalore's APIs, for the hook only: API-neutral (the APIs' endpoints liv
 - ``failures``: the last failed attempt turned into the error the user sees; library exceptions classified.
 - ``sync``: blocking calls with requests, for operators and sensors.
 - ``aio``: non-blocking calls with aiohttp, for triggers.
+- ``streams``: what a streamed download and upload share: the sink, the count, digest and cap of its bytes.
 - ``sessions``: the aiohttp sessions shared by every trigger of an event loop, with proxy and CA settings.
 - ``watchdog``: the timer that shuts a blocking attempt's socket at its deadline.
 - ``bounded_adapter``: the requests adapter that reports sockets to the watchdog and skips interim 1xx replies.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
+from airflow_provider_datalore.exceptions import DataloreError
 from airflow_provider_datalore.transport.attempts import Attempts
 from airflow_provider_datalore.transport.calls import USER_AGENT, AttemptFailed, Call
 from airflow_provider_datalore.transport.failures import classify_aiohttp_error, describe
@@ -19,15 +20,23 @@ from airflow_provider_datalore.transport.replies import (
 )
 from airflow_provider_datalore.transport.retry import Failure
 from airflow_provider_datalore.transport.sessions import SessionKey, proxy_for, session_pool
+from airflow_provider_datalore.transport.streams import (
+    CHUNK_BYTES,
+    UPLOAD_CONTENT_TYPE,
+    Downloaded,
+    Receiver,
+    Sink,
+    call_url,
+    rewind_upload,
+    upload_start,
+)
 
-#: Bytes read from the connection at a time.
-CHUNK_BYTES = 64 * 1024
 #: Replies up to this size are kept to tell the next one unchanged (a running run's reply is a few
 #: hundred bytes); a larger one is not kept, so a thousand triggers cannot hold megabytes each.
 KEPT_REPLY_BYTES = 16 * 1024
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
     import aiohttp
     import yarl
@@ -84,9 +93,14 @@ class AsyncTransport:
         attempts = Attempts(
             policy or self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline
         )
+        # The poll's URL is cached; a call with a query (an upload's notebook, say) is encoded each time.
+        if call.query:
+            url = yarl_url(call_url(self.settings.base_url, call))
+        else:
+            url = _url(self.settings.base_url, call.path)
         while True:
             try:
-                status, content, headers = await self._attempt(call, body, attempts.budget())
+                status, content, headers = await self._attempt(call, attempts.budget(), url, json=body)
                 last = self._last_parsed
                 if parse is not None and last is not None and _same_reply(last, call, status, content):
                     return last[2]
@@ -98,10 +112,110 @@ class AsyncTransport:
             except AttemptFailed as failed:
                 await asyncio.sleep(attempts.wait_after(failed))
 
+    async def download(
+        self,
+        call: Call,
+        body: dict[str, Any] | None,
+        sink: Sink,
+        *,
+        max_bytes: int,
+        deadline: float | None = None,
+        timeout: float | None = None,
+    ) -> Downloaded:
+        """
+        Send the call and stream its reply's body to ``sink``, 64 KiB at a time; return what was written.
+
+        The twin of :meth:`SyncTransport.download <airflow_provider_datalore.transport.sync.SyncTransport.download>`,
+        for the same calls and the same rules. The sink's ``write`` is called on the event loop: give it
+        a local file, not something that blocks for long.
+
+        :param body: The JSON body, if any.
+        :param sink: A binary file-like object the bytes are written to (a temporary file, say).
+        :param max_bytes: Bytes the body may have at most: a larger one (announced or streamed) fails
+            with a ``DataloreResponseError``, not retried.
+        :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
+        :param timeout: Seconds one attempt may take in all, instead of the connection's timeout.
+        """
+        attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
+        url = yarl_url(call_url(self.settings.base_url, call))
+        receiver = Receiver(call, sink, max_bytes)
+
+        async def read(response: aiohttp.ClientResponse) -> bytes:
+            if not 200 <= response.status < 300:
+                return await _small_body(response)
+            receiver.start(
+                response.content_length,
+                response.headers.get("Content-Encoding"),
+                response.headers.get("Content-Type"),
+            )
+            async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+                receiver.write(chunk)
+            return b""
+
+        while True:
+            try:
+                status, content, headers = await self._attempt(call, attempts.budget(), url, read, json=body)
+                read_reply(call, status, content, headers, secret=self.settings.token)
+                return receiver.result()
+            except AttemptFailed as failed:
+                delay = attempts.wait_after(failed)
+                receiver.restart(failed)
+                await asyncio.sleep(delay)
+
+    async def upload(
+        self,
+        call: Call,
+        fileobj: BinaryIO,
+        filename: str,
+        *,
+        field: str = "file",
+        deadline: float | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """
+        Send ``fileobj`` as the ``multipart/form-data`` body of the call, streamed; return the reply's JSON.
+
+        The twin of :meth:`SyncTransport.upload <airflow_provider_datalore.transport.sync.SyncTransport.upload>`:
+        the file is read 64 KiB at a time in a thread and sent as it is read (chunked: its length is not
+        announced), left open, and a retry sends it again from where it started.
+
+        :param fileobj: The file, opened in binary mode.
+        :param filename: The file name the part carries.
+        :param field: The form field the file is sent as.
+        :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
+        :param timeout: Seconds one attempt may take in all, instead of the connection's timeout.
+        """
+        import aiohttp
+
+        attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
+        url = yarl_url(call_url(self.settings.base_url, call))
+        start = upload_start(fileobj)
+        while True:
+            form = aiohttp.FormData()  # one per attempt: a form is sent once
+            # Not the file itself: aiohttp would close it once sent, and a retry could not rewind it.
+            form.add_field(field, _blocks(fileobj), filename=filename, content_type=UPLOAD_CONTENT_TYPE)
+            try:
+                status, content, headers = await self._attempt(call, attempts.budget(), url, data=form)
+                return read_reply(call, status, content, headers, secret=self.settings.token)
+            except AttemptFailed as failed:
+                delay = attempts.wait_after(failed)
+                rewind_upload(fileobj, call, failed, start)
+                await asyncio.sleep(delay)
+
     async def _attempt(
-        self, call: Call, body: dict[str, Any] | None, budget: float
+        self,
+        call: Call,
+        budget: float,
+        url: yarl.URL,
+        read: Callable[[aiohttp.ClientResponse], Awaitable[bytes]] | None = None,
+        **send: Any,
     ) -> tuple[int, bytes, Mapping[str, str]]:
-        """Send the call once; return the reply's status, (inflated) body and headers, whatever the status."""
+        """
+        Send the call once; return the reply's status, (inflated) body and headers, whatever the status.
+
+        :param read: Reads the body of the response (default: whole, at most ``MAX_REPLY_BYTES``).
+        :param send: The body, as aiohttp takes it.
+        """
         import aiohttp
 
         if self._session is None:
@@ -112,15 +226,17 @@ class AsyncTransport:
         try:
             async with self._session.request(
                 call.method,
-                _url(self.settings.base_url, call.path),
-                json=body,
+                url,
                 headers=self._headers,
                 timeout=timeout,
                 allow_redirects=False,
                 proxy=self._proxy,
+                **send,
             ) as response:
-                content = decoded_body(await _read_body(response), response.headers.get("Content-Encoding"))
+                content = await (read or _small_body)(response)
                 return response.status, content, response.headers
+        except DataloreError:  # a download over its cap, or compressed: not a failure of the wire
+            raise
         except ReplyTooLarge as err:
             raise AttemptFailed(call, failure=Failure.BAD_BODY, detail=str(err)) from None
         except asyncio.CancelledError:
@@ -160,6 +276,25 @@ def _client_timeout(budget: float) -> aiohttp.ClientTimeout:
     import aiohttp
 
     return aiohttp.ClientTimeout(total=budget)
+
+
+async def _blocks(fileobj: BinaryIO) -> AsyncIterator[bytes]:
+    """Yield the file's bytes, 64 KiB at a time, each read in a thread (a read may block on a disk)."""
+    loop = asyncio.get_running_loop()
+    while block := await loop.run_in_executor(None, fileobj.read, CHUNK_BYTES):
+        yield block
+
+
+def yarl_url(url: str) -> yarl.URL:
+    """Return the URL object of a URL already encoded (:func:`~airflow_provider_datalore.transport.streams.call_url`)."""
+    import yarl
+
+    return yarl.URL(url, encoded=True)
+
+
+async def _small_body(response: aiohttp.ClientResponse) -> bytes:
+    """Read the body whole, inflated, at most ``MAX_REPLY_BYTES``; ``ReplyTooLarge`` beyond."""
+    return decoded_body(await _read_body(response), response.headers.get("Content-Encoding"))
 
 
 async def _read_body(response: aiohttp.ClientResponse) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from airflow_provider_datalore.transport.attempts import Attempts
 from airflow_provider_datalore.transport.calls import USER_AGENT, AttemptFailed, Call
@@ -16,6 +16,17 @@ from airflow_provider_datalore.transport.replies import (
     read_reply,
 )
 from airflow_provider_datalore.transport.retry import Failure
+from airflow_provider_datalore.transport.streams import (
+    CHUNK_BYTES,
+    UPLOAD_CONTENT_TYPE,
+    Downloaded,
+    Receiver,
+    Sink,
+    UploadBody,
+    call_url,
+    rewind_upload,
+    upload_start,
+)
 from airflow_provider_datalore.transport.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -26,9 +37,6 @@ if TYPE_CHECKING:
     from airflow_provider_datalore.connection import DataloreConnectionSettings
     from airflow_provider_datalore.transport.retry import RetryPolicy
 
-#: Bytes read from the socket at a time.
-CHUNK_BYTES = 64 * 1024
-
 
 class SyncTransport:
     """
@@ -36,7 +44,8 @@ class SyncTransport:
 
     Every attempt is bounded: in time by a watchdog that shuts the socket at the attempt's deadline
     (connect and the whole reply, however slowly the server sends it), in bytes by
-    :data:`~airflow_provider_datalore.transport.replies.MAX_REPLY_BYTES`, compressed or not. A call that is not safe to retry
+    :data:`~airflow_provider_datalore.transport.replies.MAX_REPLY_BYTES`, compressed or not (a download by
+    its caller's ``max_bytes``). A call that is not safe to retry
     goes out on a new connection, so a keep-alive connection the server has dropped can never make a
     start uncertain.
     """
@@ -91,13 +100,119 @@ class SyncTransport:
         attempts = Attempts(
             policy or self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline
         )
+        url = call_url(self.settings.base_url, call)
         while True:
             try:
-                return parse_reply(call, self._attempt(call, body, attempts.budget()), parse)
+                return parse_reply(call, self._attempt(call, attempts.budget(), url, json=body), parse)
             except AttemptFailed as failed:
                 time.sleep(attempts.wait_after(failed))
 
-    def _attempt(self, call: Call, body: dict[str, Any] | None, budget: float) -> Any:
+    def download(
+        self,
+        call: Call,
+        body: dict[str, Any] | None,
+        sink: Sink,
+        *,
+        max_bytes: int,
+        deadline: float | None = None,
+        timeout: float | None = None,
+    ) -> Downloaded:
+        """
+        Send the call and stream its reply's body to ``sink``, 64 KiB at a time; return what was written.
+
+        Each attempt has ``timeout`` seconds in all, the whole body included. A retry (the call's
+        endpoint allows it) first empties the sink with ``seek(0)`` and ``truncate()``; a failure after
+        bytes reached a sink without them is final. An error reply is read (small) as any other call's.
+
+        :param body: The JSON body, if any.
+        :param sink: A binary file-like object the bytes are written to (a temporary file, say).
+        :param max_bytes: Bytes the body may have at most: a larger one (announced or streamed) fails
+            with a ``DataloreResponseError``, not retried.
+        :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
+        :param timeout: Seconds one attempt may take, instead of the connection's timeout.
+        """
+        attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
+        url = call_url(self.settings.base_url, call)
+        receiver = Receiver(call, sink, max_bytes)
+
+        def read(response: requests.Response) -> bytes:
+            if not 200 <= response.status_code < 300:
+                return _small_body(response)
+            declared = response.headers.get("Content-Length", "")
+            receiver.start(
+                int(declared) if declared.isdigit() else None,
+                response.headers.get("Content-Encoding"),
+                response.headers.get("Content-Type"),
+            )
+            while chunk := response.raw.read(CHUNK_BYTES, decode_content=False):
+                receiver.write(chunk)
+            return b""
+
+        while True:
+            try:
+                self._attempt(call, attempts.budget(), url, read, json=body)
+                return receiver.result()
+            except AttemptFailed as failed:
+                delay = attempts.wait_after(failed)
+                receiver.restart(failed)
+                time.sleep(delay)
+
+    def upload(
+        self,
+        call: Call,
+        fileobj: BinaryIO,
+        filename: str,
+        *,
+        field: str = "file",
+        size: int | None = None,
+        deadline: float | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """
+        Send ``fileobj`` as the ``multipart/form-data`` body of the call, streamed; return the reply's JSON.
+
+        The file is read a block at a time as the body goes out, never whole, and its length is announced
+        (``Content-Length``). Each attempt has ``timeout`` seconds in all, the whole upload included. A
+        retry (for an upload, only when nothing can have reached Datalore) sends the file again from its
+        start (``seek``).
+
+        :param fileobj: The file, opened in binary mode: a local file or an fsspec one (``s3://``...).
+        :param filename: The file name the part carries.
+        :param field: The form field the file is sent as.
+        :param size: The file's bytes; needed only for a file that cannot seek (a pipe).
+        :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
+        :param timeout: Seconds one attempt may take, instead of the connection's timeout.
+        """
+        from requests_toolbelt import MultipartEncoder
+
+        attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
+        url = call_url(self.settings.base_url, call)
+        start = upload_start(fileobj)
+        while True:
+            part = UploadBody(fileobj, call, size)
+            encoder = MultipartEncoder(fields={field: (filename, part, UPLOAD_CONTENT_TYPE)})
+            headers = {"Content-Type": encoder.content_type}
+            try:
+                return self._attempt(call, attempts.budget(), url, data=encoder, headers=headers)
+            except AttemptFailed as failed:
+                delay = attempts.wait_after(failed)
+                rewind_upload(fileobj, call, failed, start)
+                time.sleep(delay)
+
+    def _attempt(
+        self,
+        call: Call,
+        budget: float,
+        url: str,
+        read: Callable[[requests.Response], bytes] | None = None,
+        **send: Any,
+    ) -> Any:
+        """
+        Send the call once, within ``budget`` seconds; return the reply's JSON (None for other kinds).
+
+        :param read: Reads the body of the response (default: whole, at most ``MAX_REPLY_BYTES``).
+        :param send: The body and headers, as ``requests`` takes them.
+        """
         import http.client
 
         import requests
@@ -110,16 +225,16 @@ class SyncTransport:
             try:
                 response = session.request(
                     call.method,
-                    self.settings.base_url + call.path,
-                    json=body,
+                    url,
                     timeout=budget,
                     # Per request: a session-level verify loses to REQUESTS_CA_BUNDLE in requests.
                     verify=self.settings.verify,
                     allow_redirects=False,
                     stream=True,
+                    **send,
                 )
                 try:
-                    content = decoded_body(_read_body(response), response.headers.get("Content-Encoding"))
+                    content = (read or _small_body)(response)
                 finally:
                     response.close()
                 if watchdog.disarm():
@@ -149,6 +264,11 @@ class SyncTransport:
 
 def _timed_out(call: Call, budget: float) -> AttemptFailed:
     return AttemptFailed(call, failure=Failure.READ_TIMEOUT, detail=f"no complete reply within {budget:g} s")
+
+
+def _small_body(response: requests.Response) -> bytes:
+    """Read the body whole, inflated, at most ``MAX_REPLY_BYTES``; ``ReplyTooLarge`` beyond."""
+    return decoded_body(_read_body(response), response.headers.get("Content-Encoding"))
 
 
 def _read_body(response: requests.Response) -> bytes:
