@@ -59,6 +59,13 @@ class DataloreNotFoundError(DataloreApiError):
     """HTTP 404: the notebook is not shared with the token, or the run (cell, file) does not exist."""
 
 
+class DataloreApiUnavailableError(DataloreApiError):
+    """
+    The server has no such API: an older Datalore (the Notebook API needs 2026.2 or later) answered 404
+    with a page of its own, or a proxy answered with HTML, instead of the API's ``{"error": ...}``.
+    """
+
+
 class DataloreConflictError(DataloreApiError):
     """HTTP 409 (Notebook API): the notebook's kernel is not in the state the request needs (``server_state``)."""
 

@@ -11,7 +11,7 @@ from airflow_provider_datalore.exceptions import (
     DataloreResponseError,
     DataloreRunTimeoutError,
 )
-from airflow_provider_datalore.hooks.base import DataloreBaseHook
+from airflow_provider_datalore.hooks.notebook_files import NotebookFilesMixin
 from airflow_provider_datalore.notebook_api.endpoints import KERNEL_STATUS, notebook_call
 from airflow_provider_datalore.notebook_api.notebook import NotebookRef
 from airflow_provider_datalore.notebook_api.replies import KernelStatus
@@ -31,9 +31,10 @@ if TYPE_CHECKING:
     from airflow_provider_datalore.transport.calls import Call
 
 
-class DataloreHook(DataloreBaseHook):
+class DataloreHook(NotebookFilesMixin):
     """
-    Talk to Datalore's APIs with the token of a ``datalore`` connection: the Run API's runs here.
+    Talk to Datalore's APIs with the token of a ``datalore`` connection: the Run API's runs here, the
+    Notebook API's files in :class:`~airflow_provider_datalore.hooks.notebook_files.NotebookFilesMixin`.
 
     Why the Notebook API's methods belong on this hook too: see :mod:`~airflow_provider_datalore.hooks.base`.
 

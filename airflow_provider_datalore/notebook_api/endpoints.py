@@ -9,7 +9,7 @@ answer leaves its fate unknown, and the error says what may have happened. The r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_datalore.notebook_api import PREFIX
 from airflow_provider_datalore.transport.calls import Call, Endpoint, ReplyKind, RequestKind
@@ -18,11 +18,15 @@ if TYPE_CHECKING:
     from airflow_provider_datalore.notebook_api.notebook import NotebookRef
 
 API = "Notebook API"
+#: What a 404 that is not the Notebook API's own error means (the reference names no server version).
+NO_NOTEBOOK_API = "this Datalore server has no Notebook API; it needs Datalore 2026.2 or later"
 CELL_RUNNING = "the cell may be running now"
 
 
 def _read(name: str, path: str, reply: ReplyKind = ReplyKind.JSON) -> Endpoint:
-    return Endpoint(API, name, "POST", PREFIX + path, reply=reply, safe_to_retry=True)
+    return Endpoint(
+        API, name, "POST", PREFIX + path, reply=reply, safe_to_retry=True, absent_api=NO_NOTEBOOK_API
+    )
 
 
 def _change(
@@ -35,7 +39,15 @@ def _change(
     reply: ReplyKind = ReplyKind.JSON,
 ) -> Endpoint:
     return Endpoint(
-        API, name, "POST", PREFIX + path, request, reply, may_start_work=starts, unknown_fate=fate
+        API,
+        name,
+        "POST",
+        PREFIX + path,
+        request,
+        reply,
+        may_start_work=starts,
+        unknown_fate=fate,
+        absent_api=NO_NOTEBOOK_API,
     )
 
 
@@ -126,10 +138,11 @@ ENDPOINTS = (
 )
 
 
-def notebook_call(endpoint: Endpoint, base_url: str, notebook: NotebookRef, verb: str) -> Call:
+def notebook_call(endpoint: Endpoint, base_url: str, notebook: NotebookRef, verb: str, **more: Any) -> Call:
     """
     Return a call to ``endpoint`` about one notebook.
 
     :param verb: What the call does to it, in the words of an error message, e.g. "read the kernel status of".
+    :param more: Further fields of the call (``query``).
     """
-    return Call.about_notebook(endpoint, base_url, notebook.notebook_id, verb)
+    return Call.about_notebook(endpoint, base_url, notebook.notebook_id, verb, **more)

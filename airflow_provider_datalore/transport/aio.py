@@ -154,7 +154,9 @@ class AsyncTransport:
 
         while True:
             try:
-                status, content, headers = await self._attempt(call, attempts.budget(), url, read, json=body)
+                status, content, headers = await self._attempt(
+                    call, attempts.budget(), url, read, idle=self.settings.timeout, json=body
+                )
                 read_reply(call, status, content, headers, secret=self.settings.token)
                 return receiver.result()
             except AttemptFailed as failed:
@@ -195,7 +197,9 @@ class AsyncTransport:
             # Not the file itself: aiohttp would close it once sent, and a retry could not rewind it.
             form.add_field(field, _blocks(fileobj), filename=filename, content_type=UPLOAD_CONTENT_TYPE)
             try:
-                status, content, headers = await self._attempt(call, attempts.budget(), url, data=form)
+                status, content, headers = await self._attempt(
+                    call, attempts.budget(), url, idle=self.settings.timeout, data=form
+                )
                 return read_reply(call, status, content, headers, secret=self.settings.token)
             except AttemptFailed as failed:
                 delay = attempts.wait_after(failed)
@@ -208,12 +212,16 @@ class AsyncTransport:
         budget: float,
         url: yarl.URL,
         read: Callable[[aiohttp.ClientResponse], Awaitable[bytes]] | None = None,
+        *,
+        idle: float | None = None,
         **send: Any,
     ) -> tuple[int, bytes, Mapping[str, str]]:
         """
         Send the call once; return the reply's status, (inflated) body and headers, whatever the status.
 
         :param read: Reads the body of the response (default: whole, at most ``MAX_REPLY_BYTES``).
+        :param idle: Seconds the connection may stay silent (connect, or between reads), if fewer than
+            ``budget``.
         :param send: The body, as aiohttp takes it.
         """
         import aiohttp
@@ -222,7 +230,7 @@ class AsyncTransport:
             raise RuntimeError("AsyncTransport.request() needs open() first")
         # ``total`` bounds the whole attempt: the wait for a pooled connection, connect, and the whole
         # reply however slowly it comes. One object per budget: most polls have the connection's timeout.
-        timeout = _client_timeout(budget)
+        timeout = _client_timeout(budget, idle if idle is not None and idle < budget else None)
         try:
             async with self._session.request(
                 call.method,
@@ -272,10 +280,10 @@ def _url(base_url: str, path: str) -> yarl.URL:
 
 
 @functools.lru_cache(maxsize=64)
-def _client_timeout(budget: float) -> aiohttp.ClientTimeout:
+def _client_timeout(budget: float, idle: float | None = None) -> aiohttp.ClientTimeout:
     import aiohttp
 
-    return aiohttp.ClientTimeout(total=budget)
+    return aiohttp.ClientTimeout(total=budget, sock_connect=idle, sock_read=idle)
 
 
 async def _blocks(fileobj: BinaryIO) -> AsyncIterator[bytes]:

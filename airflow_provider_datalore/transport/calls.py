@@ -66,6 +66,8 @@ class Endpoint:
     :param unknown_fate: What may have happened when an attempt of an endpoint that is not safe to retry
         was sent and its answer lost, e.g. "the notebook may be running now".
     :param wording: The API's words for its client errors (401, 403, 404, 409), if it has its own.
+    :param absent_api: What a 404 that is not the API's own ``{"error": ...}`` (or an HTML page instead
+        of a reply) means: e.g. that the server predates the API. Empty: a 404 is worded as any other.
     """
 
     api: str
@@ -78,6 +80,7 @@ class Endpoint:
     may_start_work: bool = False
     unknown_fate: str = ""
     wording: Wording | None = field(default=None, compare=False, repr=False)
+    absent_api: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.safe_to_retry and (self.may_start_work or self.unknown_fate):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_datalore.clipping import clip
 from airflow_provider_datalore.exceptions import (
     DataloreApiError,
+    DataloreApiUnavailableError,
     DataloreAuthenticationError,
     DataloreBadRequestError,
     DataloreConfigError,
@@ -33,6 +34,13 @@ def final_error(failed: AttemptFailed, attempts: int, conn_id: str) -> DataloreE
     :param conn_id: The Airflow connection, named where the user should look.
     """
     call, status = failed.call, failed.status
+    if call.endpoint.absent_api and _not_the_api(failed):
+        return DataloreApiUnavailableError(
+            f"Could not {call.action} ({call.where}): {failed.reason}, not the {call.endpoint.api}'s own "
+            f"answer, so {call.endpoint.absent_api}. Check the host of Airflow connection {conn_id!r} too.",
+            http_status=status,
+            endpoint=call.where,
+        )
     if status in _CLIENT_ERRORS:
         error_class, explain = _CLIENT_ERRORS[status]
         server = f": {failed.detail}" if failed.detail else ""
@@ -92,6 +100,15 @@ def may_have_started(call: Call, what: str, status: int | None = None) -> Datalo
     )
     error.what_happened = happened
     return error
+
+
+def _not_the_api(failed: AttemptFailed) -> bool:
+    """Whether a reply came from something other than the API: a 404 not in its shape, or an HTML page."""
+    if failed.status == 404 and failed.server_message is None:
+        return True
+    # A 2xx whose body is an HTML page (a web app's or a proxy's), not the JSON the API documents.
+    head = (failed.detail or "").removeprefix("not JSON: ").lstrip().lower()
+    return failed.failure is Failure.BAD_BODY and head.startswith(("<!doctype html", "<html"))
 
 
 def _fate_unknown(failed: AttemptFailed) -> bool:

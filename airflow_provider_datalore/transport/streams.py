@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
 from airflow_provider_datalore.clipping import clip
-from airflow_provider_datalore.exceptions import DataloreError, DataloreRequestError, DataloreResponseError
+from airflow_provider_datalore.exceptions import (
+    DataloreApiUnavailableError,
+    DataloreError,
+    DataloreRequestError,
+    DataloreResponseError,
+)
 from airflow_provider_datalore.transport.failures import describe
 
 if TYPE_CHECKING:
@@ -81,7 +86,15 @@ class Receiver:
         Check a 2xx reply's headers before its body is read.
 
         :raises DataloreResponseError: The reply announces more than ``max_bytes``, or is compressed.
+        :raises DataloreApiUnavailableError: An HTML page came instead of the file, from an API that
+            serves files as bytes (a proxy's or an older server's page, by the endpoint's ``absent_api``).
         """
+        endpoint = self.call.endpoint
+        if endpoint.absent_api and (content_type or "").split(";")[0].strip().lower() == "text/html":
+            raise DataloreApiUnavailableError(
+                f"Could not {self.call.action} ({self.call.where}): an HTML page came instead of the file, "
+                f"not the {endpoint.api}'s own answer, so {endpoint.absent_api}; nothing was written"
+            )
         if content_length is not None and content_length > self.max_bytes:
             raise self._error(
                 f"the reply announces {content_length} bytes (Content-Length), more than max_bytes="

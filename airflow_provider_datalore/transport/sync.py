@@ -150,7 +150,7 @@ class SyncTransport:
 
         while True:
             try:
-                self._attempt(call, attempts.budget(), url, read, json=body)
+                self._attempt(call, attempts.budget(), url, read, idle=self.settings.timeout, json=body)
                 return receiver.result()
             except AttemptFailed as failed:
                 delay = attempts.wait_after(failed)
@@ -193,7 +193,9 @@ class SyncTransport:
             encoder = MultipartEncoder(fields={field: (filename, part, UPLOAD_CONTENT_TYPE)})
             headers = {"Content-Type": encoder.content_type}
             try:
-                return self._attempt(call, attempts.budget(), url, data=encoder, headers=headers)
+                return self._attempt(
+                    call, attempts.budget(), url, idle=self.settings.timeout, data=encoder, headers=headers
+                )
             except AttemptFailed as failed:
                 delay = attempts.wait_after(failed)
                 rewind_upload(fileobj, call, failed, start)
@@ -205,12 +207,16 @@ class SyncTransport:
         budget: float,
         url: str,
         read: Callable[[requests.Response], bytes] | None = None,
+        *,
+        idle: float | None = None,
         **send: Any,
     ) -> Any:
         """
         Send the call once, within ``budget`` seconds; return the reply's JSON (None for other kinds).
 
         :param read: Reads the body of the response (default: whole, at most ``MAX_REPLY_BYTES``).
+        :param idle: Seconds the connection may stay silent (connect, or between reads), if fewer than
+            ``budget``: a transfer's budget is long, a stalled server is found sooner.
         :param send: The body and headers, as ``requests`` takes them.
         """
         import http.client
@@ -226,7 +232,7 @@ class SyncTransport:
                 response = session.request(
                     call.method,
                     url,
-                    timeout=budget,
+                    timeout=budget if idle is None else min(idle, budget),
                     # Per request: a session-level verify loses to REQUESTS_CA_BUNDLE in requests.
                     verify=self.settings.verify,
                     allow_redirects=False,
