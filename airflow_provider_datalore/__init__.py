@@ -1,4 +1,4 @@
-"""Apache Airflow provider for JetBrains Datalore: run notebooks through the Datalore Run API."""
+"""Apache Airflow provider for JetBrains Datalore: run notebooks, and move their files, through Datalore's APIs."""
 
 from __future__ import annotations
 
@@ -32,7 +32,11 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Datalore",
-                "python-modules": ["airflow_provider_datalore.operators.datalore"],
+                "python-modules": [
+                    "airflow_provider_datalore.operators.datalore",
+                    "airflow_provider_datalore.operators.interactive",
+                    "airflow_provider_datalore.operators.files",
+                ],
             }
         ],
         "sensors": [

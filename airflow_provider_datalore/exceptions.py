@@ -98,5 +98,12 @@ class DataloreRunFailedError(DataloreError):
     """The notebook run finished without success."""
 
 
+class DataloreDownloadAfterRunError(DataloreError, AirflowFailException):
+    """
+    A run succeeded, then downloading its files failed, where a retry of the task would run the notebook
+    again (Airflow below 3.3): the task fails without its retries.
+    """
+
+
 class DataloreRunTimeoutError(DataloreError):
     """Waiting for the run took longer than allowed; the run itself goes on in Datalore."""

@@ -1,4 +1,7 @@
-"""Operators that run Datalore notebooks: ``DataloreRunNotebookOperator`` and ``DataloreRunInteractiveOperator``."""
+"""
+Operators that run Datalore notebooks: ``DataloreRunNotebookOperator`` here, and
+``DataloreRunInteractiveOperator`` (from ``operators.interactive``, importable from here as well).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from airflow.providers.common.compat.sdk import BaseOperator, ResumableJobMixin,
 # rest where it is used (docs/benchmarks.md, "import cost").
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
+from airflow_provider_datalore.operators.interactive import DataloreRunInteractiveOperator
 from airflow_provider_datalore.waiting import DataloreRunWaitMixin
 
 if TYPE_CHECKING:
@@ -61,9 +65,21 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
     :param hook_params: The hook's retry settings for this task's requests, in the trigger too:
         ``{"retry_limit": 5, "retry_delay": 1.0, "retry_max_delay": 60.0}`` (any of them; these are the
         defaults).
+    :param download_paths: Notebook files to download once the run has succeeded (Notebook API,
+        Datalore 2026.2+): a path (``data/notebook_files/out.csv``), a glob, or a list. (templated)
+    :param download_to: The folder they go to: a local path or a URI (``s3://bucket/results/``), as
+        ``DataloreDownloadFilesOperator`` writes them (flat, complete or not at all); the entries go to
+        XCom ``downloads``. (templated)
+    :param download_conn_id: The Airflow connection of ``download_to``'s store, if any.
     """
 
-    template_fields: Sequence[str] = ("notebook_id", "parameters", "update_report")
+    template_fields: Sequence[str] = (
+        "notebook_id",
+        "parameters",
+        "update_report",
+        "download_paths",
+        "download_to",
+    )
     template_fields_renderers = {"parameters": "json"}
     operator_extra_links = (DataloreNotebookLink(),)
     ui_color = "#6B57FF"
@@ -84,9 +100,15 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         datalore_conn_id: str = DEFAULT_CONN_ID,
         retry_uncertain_start: bool = False,
         hook_params: dict[str, Any] | None = None,
+        download_paths: str | list[str] | None = None,
+        download_to: Any = None,
+        download_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.download_paths = download_paths
+        self.download_to = download_to
+        self.download_conn_id = download_conn_id
         self.retry_uncertain_start = retry_uncertain_start
         self.hook_params = hook_params
         self.notebook_id = notebook_id
@@ -111,6 +133,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         self._request = self.hook.build_run_request(
             self.notebook_id, self.parameters, self.update_report, self.direct_file_storage_write
         )
+        self._check_downloads()
         # Known before any request: the "Datalore notebook" link works even if starting fails.
         context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=self._notebook_url)
         if not self.wait_for_termination:
@@ -203,12 +226,28 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         return self._result
 
     def finish(self, context: Context, event: RunEvent) -> dict[str, Any]:
-        """Warn if the server ignored options it was sent (see :meth:`_warn_if_options_ignored`); finish."""
+        """
+        Warn if the server ignored options it was sent (see :meth:`_warn_if_options_ignored`); finish;
+        then download ``download_paths`` from the succeeded run's notebook.
+        """
         if event.run is not None:
             self._warn_if_options_ignored(event.run)
-        return super().finish(context, event)
+        result = super().finish(context, event)
+        if self.download_paths is not None:
+            from airflow_provider_datalore.transfers import download_after_run
+
+            context["ti"].xcom_push(key="downloads", value=download_after_run(self, context, result))
+        return result
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    def _check_downloads(self) -> None:
+        """Refuse download options that cannot work, before a run starts."""
+        if self.download_paths is None and self.download_to is None:
+            return
+        from airflow_provider_datalore.transfers import check_download_options
+
+        check_download_options(self)
 
     def _remember_run(self, context: Context, run_id: str) -> None:
         """Push ``run_id`` to XCom (once per try) and log where the run is."""
@@ -295,54 +334,4 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
             )
 
 
-class DataloreRunInteractiveOperator(BaseOperator):
-    """
-    Run a Datalore notebook in interactive mode, updating its outputs in place.
-
-    Datalore returns no run id and no artifacts for an interactive run, so there is nothing to wait for:
-    the task succeeds as soon as Datalore answers with any 2xx, whatever the body (the docs describe
-    none). The docs do not say whether Datalore answers at once or once the notebook has computed; if it
-    does not answer within ``request_timeout``, the notebook may be running now, and the task fails
-    without Airflow's retries (another try would run it again).
-
-    :param notebook_id: ``"owner/notebook"`` or the notebook's URL. (templated)
-    :param request_timeout: How long the request may take: a ``timedelta`` or seconds (default: the
-        connection's request timeout). Raise it for a notebook that takes longer to compute.
-    :param datalore_conn_id: The Airflow connection with the Datalore URL and API token.
-    :param hook_params: The hook's retry settings for this task's requests:
-        ``{"retry_limit": 5, "retry_delay": 1.0, "retry_max_delay": 60.0}`` (any of them; these are the
-        defaults).
-    """
-
-    template_fields: Sequence[str] = ("notebook_id",)
-    operator_extra_links = (DataloreNotebookLink(),)
-    ui_color = "#6B57FF"
-    ui_fgcolor = "#FFFFFF"
-
-    def __init__(
-        self,
-        *,
-        notebook_id: str,
-        request_timeout: datetime.timedelta | float | None = None,
-        datalore_conn_id: str = DEFAULT_CONN_ID,
-        hook_params: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.notebook_id = notebook_id
-        self.request_timeout = request_timeout
-        self.datalore_conn_id = datalore_conn_id
-        self.hook_params = hook_params
-
-    def execute(self, context: Context) -> None:
-        """Ask Datalore to run the notebook interactively; push its URL for the link."""
-        from airflow_provider_datalore.checks import check_hook_params, check_seconds
-        from airflow_provider_datalore.hooks.datalore import DataloreHook
-
-        timeout = None
-        if self.request_timeout is not None:
-            timeout = check_seconds("request_timeout", self.request_timeout)
-        hook = DataloreHook(datalore_conn_id=self.datalore_conn_id, **check_hook_params(self.hook_params))
-        notebook_url = hook.notebook_url(self.notebook_id)
-        context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=notebook_url)
-        hook.run_notebook_interactive(self.notebook_id, timeout=timeout)
+__all__ = ["DataloreRunInteractiveOperator", "DataloreRunNotebookOperator"]

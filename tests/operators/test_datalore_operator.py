@@ -46,7 +46,13 @@ def test_constructor_only_assigns():
     assert op.parameters == {"d": "{{ ds }}"}
     assert op.update_report == "{{ x }}"
     assert op.timeout == -1
-    assert op.template_fields == ("notebook_id", "parameters", "update_report")
+    assert op.template_fields == (
+        "notebook_id",
+        "parameters",
+        "update_report",
+        "download_paths",
+        "download_to",
+    )
     assert op.template_fields_renderers == {"parameters": "json"}
 
 
