@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_datalore.clipping import show
-from airflow_provider_datalore.notebook_api.files import GLOB_CHARS, check_notebook_path, is_glob
+from airflow_provider_datalore.notebook_api.files import (
+    ARTIFACTS_NOT_SERVED,
+    GLOB_CHARS,
+    check_file_path,
+    is_artifact_path,
+    is_glob,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, ObjectStoragePath
@@ -94,8 +100,8 @@ def plan_downloads(
     """
     sources: list[str] = []
     for item in as_list(paths, "paths"):
-        path = check_notebook_path(item, "path")
-        if is_glob(path):
+        path = check_file_path(item)
+        if is_glob(path) and not is_artifact_path(path):
             sources.extend(entry.path for entry in hook.glob_files(notebook_id, path))
         else:
             sources.append(path)
@@ -115,12 +121,23 @@ def download_files(
     timeout: float | None = None,
 ) -> list[dict[str, Any]]:
     """Download each planned file below ``destination``; return the entries for XCom."""
+    from airflow_provider_datalore.exceptions import DataloreNotFoundError
     from airflow_provider_datalore.storage import within
 
     entries = []
     for item in planned:
         target = within(destination, item.relative)
-        done = hook.download_file(notebook_id, item.source, target, max_bytes=max_bytes, timeout=timeout)
+        try:
+            done = hook.download_file(notebook_id, item.source, target, max_bytes=max_bytes, timeout=timeout)
+        except DataloreNotFoundError as err:
+            if not is_artifact_path(item.source):
+                raise
+            raise DataloreNotFoundError(
+                f"{err} If the artifact exists, {ARTIFACTS_NOT_SERVED}.",
+                http_status=err.http_status,
+                endpoint=err.endpoint,
+                server_message=err.server_message,
+            ) from None
         entries.append(
             {"source": item.source, "destination": str(target), "size": done.size, "sha256": done.sha256}
         )
@@ -164,22 +181,27 @@ def check_download_options(operator: Any) -> None:
     """
     Refuse the run operator's download options when they cannot work, before any run starts.
 
-    :raises ValueError: One of ``download_paths``/``download_to`` without the other, a bad notebook path
+    :raises ValueError: ``download_to`` without anything to download or the other way round, a bad path
         or destination, or downloads with ``wait_for_termination=False`` (nothing to download after).
     """
+    from airflow_provider_datalore.checks import check_bool
     from airflow_provider_datalore.storage import storage_path
 
-    if operator.download_paths is None or operator.download_to is None:
-        given = "download_paths" if operator.download_to is None else "download_to"
+    artifacts = check_bool("download_artifacts", operator.download_artifacts)
+    if operator.download_to is None:
+        given = "download_paths" if operator.download_paths is not None else "download_artifacts"
+        raise ValueError(f"{given} is set but not download_to: set the folder the files go to")
+    if operator.download_paths is None and not artifacts:
         raise ValueError(
-            f"{given} is set but not {'download_to' if given == 'download_paths' else 'download_paths'}: set both to download the notebook's files after the run"
+            "download_to is set but not download_paths or download_artifacts: say what to download"
         )
     if not operator.wait_for_termination:
         raise ValueError(
-            "download_paths needs wait_for_termination=True: the files are downloaded once the run has succeeded"
+            "downloads need wait_for_termination=True: the files are downloaded once the run has succeeded"
         )
-    for item in as_list(operator.download_paths, "download_paths"):
-        check_notebook_path(item, "path")
+    if operator.download_paths is not None:
+        for item in as_list(operator.download_paths, "download_paths"):
+            check_file_path(item)
     storage_path(operator.download_to, operator.download_conn_id, what="download_to")
 
 
@@ -197,7 +219,11 @@ def download_after_run(operator: Any, context: Context, result: dict[str, Any]) 
     notebook_id = operator._notebook_id
     try:
         destination = storage_path(operator.download_to, operator.download_conn_id, what="download_to")
-        planned = plan_downloads(operator.hook, notebook_id, operator.download_paths, keep_paths=False)
+        planned = []
+        if operator.download_paths is not None:
+            planned = plan_downloads(operator.hook, notebook_id, operator.download_paths, keep_paths=False)
+        if operator.download_artifacts:
+            planned = _with_artifacts(planned, result.get("artifacts") or [])
         entries = download_files(operator.hook, notebook_id, planned, destination)
     except (DataloreError, ValueError, OSError) as err:
         if context.get("task_state_store") is not None:
@@ -209,3 +235,14 @@ def download_after_run(operator: Any, context: Context, result: dict[str, Any]) 
         ) from err
     record_downloads_on_outlets(context, list(operator.outlets or []), entries)
     return entries
+
+
+def _with_artifacts(planned: list[PlannedDownload], artifacts: list[dict[str, Any]]) -> list[PlannedDownload]:
+    """Add a run's artifacts (by their Run API ``path``) to the planned downloads, each under its file name."""
+    more = [
+        PlannedDownload(path, path.rsplit("/", 1)[-1])
+        for path in (check_file_path(artifact.get("path")) for artifact in artifacts)
+    ]
+    every = planned + more
+    _no_two_named_alike([p.relative for p in every], [p.source for p in every], "files")
+    return every

@@ -143,7 +143,8 @@ class NotebookFilesMixin(DataloreBaseHook):
         it, moved to its name once complete: a failure leaves nothing under that name.
 
         :param notebook_id: ``"owner/notebook"`` or the notebook's URL.
-        :param path: A notebook path, e.g. ``data/notebook_files/out.csv``.
+        :param path: A notebook path, e.g. ``data/notebook_files/out.csv``, or a run artifact's ``path``
+            as the Run API gives it (served only by servers that serve artifacts through ``/file``).
         :param destination: The file to write: a local path, a URI (``s3://bucket/out.csv``), an
             ``ObjectStoragePath``, or a binary file object (written as is; retried only if it can seek).
         :param max_bytes: Bytes the file may have; a larger one fails without being written. None: no cap.
@@ -153,7 +154,7 @@ class NotebookFilesMixin(DataloreBaseHook):
         """
         from airflow_provider_datalore.storage import atomic_write, storage_path
 
-        notebook, path = self._notebook(notebook_id), check_notebook_path(path)
+        notebook, path = self._notebook(notebook_id), files.check_file_path(path)
         cap = sys.maxsize if max_bytes is None else _check_max_bytes(max_bytes)
         seconds = TRANSFER_TIMEOUT if timeout is None else check_seconds("timeout", timeout)
         call = notebook_call(FILE, self.base_url, notebook, f"download {path} from")

@@ -55,6 +55,44 @@ def check_notebook_path(path: object, what: str = "path") -> str:
     return "/".join(segments)
 
 
+#: How the Run API names a run's artifact: ``/notebook/<owner>/<notebook>/artifacts/<run>/<name...>``.
+ARTIFACT_PREFIX = "/notebook/"
+#: What an artifact path that ``/file`` does not serve means (the reference does not say it does).
+ARTIFACTS_NOT_SERVED = (
+    "this Datalore server does not serve the Run API's artifacts through the Notebook API's /file (the "
+    "docs do not say it does): have the notebook write its outputs under data/notebook_files, or run it "
+    "with direct_file_storage_write=True, and download those paths"
+)
+
+
+def check_file_path(path: object) -> str:
+    """
+    Return a path ``/file`` is asked for: a notebook path (:func:`check_notebook_path`), or a run's
+    artifact path as the Run API gives it (``/notebook/<owner>/<notebook>/artifacts/<run>/<name>``).
+    """
+    if isinstance(path, str) and path.startswith(ARTIFACT_PREFIX):
+        segments = path[len(ARTIFACT_PREFIX) :].split("/")
+        if (
+            len(segments) >= 5
+            and segments[2] == "artifacts"
+            and all(segment not in ("", ".", "..") for segment in segments)
+            and len(path) <= MAX_PATH_CHARS
+            and path.isprintable()
+            and "\\" not in path
+        ):
+            return path
+        raise ValueError(
+            f"artifact path {show(path)} is not valid; expected the 'path' of one of the run's artifacts, "
+            "such as '/notebook/owner/notebook/artifacts/<run id>/<name>'"
+        )
+    return check_notebook_path(path)
+
+
+def is_artifact_path(path: str) -> bool:
+    """Whether a checked file path names a run's artifact rather than a notebook file."""
+    return path.startswith(ARTIFACT_PREFIX)
+
+
 def is_glob(path: str) -> bool:
     """Whether a notebook path is a pattern (``*``, ``?``, ``[``) rather than one file's path."""
     return any(ch in GLOB_CHARS for ch in path)

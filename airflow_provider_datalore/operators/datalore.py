@@ -71,6 +71,9 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         ``DataloreDownloadFilesOperator`` writes them (flat, complete or not at all); the entries go to
         XCom ``downloads``. (templated)
     :param download_conn_id: The Airflow connection of ``download_to``'s store, if any.
+    :param download_artifacts: Also download the run's artifacts (``artifacts[].path``) through the
+        Notebook API's ``/file``. The docs do not say a server serves them there; one that does not
+        fails the task, saying so.
     """
 
     template_fields: Sequence[str] = (
@@ -103,9 +106,11 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         download_paths: str | list[str] | None = None,
         download_to: Any = None,
         download_conn_id: str | None = None,
+        download_artifacts: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.download_artifacts = download_artifacts
         self.download_paths = download_paths
         self.download_to = download_to
         self.download_conn_id = download_conn_id
@@ -233,7 +238,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         if event.run is not None:
             self._warn_if_options_ignored(event.run)
         result = super().finish(context, event)
-        if self.download_paths is not None:
+        if self.download_to is not None:
             from airflow_provider_datalore.transfers import download_after_run
 
             context["ti"].xcom_push(key="downloads", value=download_after_run(self, context, result))
@@ -243,7 +248,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
 
     def _check_downloads(self) -> None:
         """Refuse download options that cannot work, before a run starts."""
-        if self.download_paths is None and self.download_to is None:
+        if self.download_paths is None and self.download_to is None and not self.download_artifacts:
             return
         from airflow_provider_datalore.transfers import check_download_options
 

@@ -170,15 +170,24 @@ def run_operator(**kwargs):
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
-        ({"download_paths": "data/notebook_files/out.csv"}, "download_paths is set but not download_to"),
-        ({"download_to": "/tmp/x"}, "download_to is set but not download_paths"),
+        (
+            {"download_paths": "data/notebook_files/out.csv"},
+            "download_paths is set but not download_to: set the folder",
+        ),
+        ({"download_to": "/tmp/x"}, "download_to is set but not download_paths or download_artifacts"),
         (
             {"download_paths": "data/out.csv", "download_to": "/tmp/x", "wait_for_termination": False},
-            "needs wait_for_termination=True",
+            "downloads need wait_for_termination=True",
         ),
         (
             {"download_paths": "../out.csv", "download_to": "/tmp/x"},
             "notebook path '../out.csv' is not valid",
+        ),
+        ({"download_artifacts": True}, "download_artifacts is set but not download_to"),
+        ({"download_artifacts": "yes", "download_to": "/tmp/x"}, "download_artifacts 'yes' is not valid"),
+        (
+            {"download_paths": "/notebook/a/b/artifacts/../x", "download_to": "/tmp/x"},
+            "artifact path '/notebook/a/b/artifacts/../x' is not valid",
         ),
     ],
 )
@@ -233,3 +242,26 @@ def test_a_download_failing_after_a_successful_run_never_reruns_the_notebook(req
     else:
         assert not isinstance(caught.value, DataloreDownloadAfterRunError)  # a retry re-attaches
     assert list(tmp_path.iterdir()) == []
+
+
+ARTIFACT = "/notebook/alice/sales/artifacts/run-1/sales.ipynb"
+
+
+@pytest.mark.parametrize("served", [True, False], ids=["served", "not-served"])
+def test_run_operator_downloads_artifacts_where_the_server_serves_them(requests_mock, tmp_path, served):
+    requests_mock.post(f"{BASE}/api/run/v1/notebook", json={"runId": "run-1"})
+    requests_mock.get(f"{BASE}/api/run/v1/run-1", json=status_body())
+    serve_tree(requests_mock, {ARTIFACT: b"{}"} if served else {})
+    context = task_context()
+    task = run_operator(download_artifacts=True, download_to=str(tmp_path))
+
+    if served:
+        task.execute(context)
+        assert context["ti"].xcom["downloads"][0]["source"] == ARTIFACT
+        assert (tmp_path / "sales.ipynb").read_bytes() == b"{}"
+        assert requests_mock.last_request.json() == {"notebookId": NOTEBOOK, "filePath": ARTIFACT}
+    else:
+        with pytest.raises(DataloreDownloadAfterRunError) as caught:
+            task.execute(context)
+        assert "does not serve the Run API's artifacts through the Notebook API's /file" in str(caught.value)
+        assert list(tmp_path.iterdir()) == []
