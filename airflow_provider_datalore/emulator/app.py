@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -10,24 +11,28 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from airflow_provider_datalore.emulator.config import parse_faults
+from airflow_provider_datalore.emulator.downloads import AnyReply, respond
 from airflow_provider_datalore.emulator.endpoints import API_ENDPOINTS, Endpoint
 from airflow_provider_datalore.emulator.errors import ApiError
 from airflow_provider_datalore.emulator.faults import apply_fault
 from airflow_provider_datalore.emulator.handlers import Incoming, Outcome, require_json
 from airflow_provider_datalore.emulator.replies import Reply, not_found_reply
 from airflow_provider_datalore.emulator.state import EmulatorState, JournalEntry, JournalSlot
+from airflow_provider_datalore.notebook_api import PREFIX as NOTEBOOK_API_PREFIX
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
 CONTROL_PREFIX = "/_emulator"
 STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("state", EmulatorState)
+PREFIX_KEY: web.AppKey[str] = web.AppKey("prefix", str)
 
 
 def create_app(state: EmulatorState, prefix: str = "") -> web.Application:
     """Build the aiohttp app serving the API endpoints under ``prefix`` and the control plane at the root."""
     app = web.Application(client_max_size=1024 * 1024)
     app[STATE_KEY] = state
+    app[PREFIX_KEY] = prefix
     for endpoint in API_ENDPOINTS:
         # add_route, not add_get: a GET endpoint does not answer HEAD (that is the catch-all's 404).
         app.router.add_route(endpoint.method, f"{prefix}{endpoint.path}", _serving(endpoint))
@@ -41,20 +46,25 @@ def create_app(state: EmulatorState, prefix: str = "") -> web.Application:
     return app
 
 
-def _handle(endpoint: Endpoint, state: EmulatorState, incoming: Incoming, slot: JournalSlot) -> Outcome:
+async def _handle(endpoint: Endpoint, state: EmulatorState, incoming: Incoming, slot: JournalSlot) -> Outcome:
     """Authenticate, parse the body, then run the handler, turning API errors into their JSON answers."""
     try:
         if incoming.auth_error is not None:
             raise incoming.auth_error
         request = None
-        if endpoint.parse is not None:
+        if endpoint.parse is not None and endpoint.body == "multipart":
+            request = endpoint.parse(incoming.query_params, state.server_version)
+        elif endpoint.parse is not None:
             require_json(incoming)
             request = endpoint.parse(incoming.body, state.server_version)
-        outcome = endpoint.handler(state, incoming, request)
+        result = endpoint.handler(state, incoming, request)
+        outcome = await result if inspect.isawaitable(result) else result
     except ApiError as exc:
         return Outcome(Reply.json(exc.status, exc.to_body()))
     if outcome.run_id is not None:
         state.update_entry(slot, run_id=outcome.run_id)
+    if outcome.journal_body is not None:
+        state.update_entry(slot, body=outcome.journal_body)
     return outcome
 
 
@@ -63,13 +73,15 @@ def _serving(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Stream
 
     async def serve(request: web.Request) -> web.StreamResponse:
         state = request.app[STATE_KEY]
-        incoming = await _read(request, state)
+        incoming = await _read(request, state, endpoint)
+        if endpoint.api == "notebook" and not state.notebook_api:
+            return _no_notebook_api(state, incoming)
         fault = state.take_fault(endpoint.name)
         # Journaled on arrival, so that a request held by a "delay" fault is visible while it waits.
         slot = state.record(_entry(incoming, fault.label if fault is not None else None))
 
-        async def operate() -> Reply:
-            outcome = _handle(endpoint, state, incoming, slot)
+        async def operate() -> AnyReply:
+            outcome = await _handle(endpoint, state, incoming, slot)
             if outcome.wait > 0:
                 await asyncio.sleep(outcome.wait)
             return outcome.reply
@@ -78,15 +90,19 @@ def _serving(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Stream
             response, status = await apply_fault(request, fault, endpoint, operate)
         else:
             reply = await operate()
-            response, status = reply.response(), reply.status
+            # Journaled before a streamed file goes out: a client that read it all finds its status.
+            state.update_entry(slot, status=reply.status)
+            return await respond(request, reply)
         state.update_entry(slot, status=status)
         return response
 
     return serve
 
 
-async def _read(request: web.Request, state: EmulatorState) -> Incoming:
-    raw = (await request.read()).decode("utf-8", errors="replace")
+async def _read(request: web.Request, state: EmulatorState, endpoint: Endpoint | None = None) -> Incoming:
+    """Read what the journal and the handlers need; a multipart body is left for the handler to stream."""
+    streamed = endpoint is not None and endpoint.body == "multipart"
+    raw = "" if streamed else (await request.read()).decode("utf-8", errors="replace")
     body: Any = None
     body_is_json = False
     if raw:
@@ -96,7 +112,7 @@ async def _read(request: web.Request, state: EmulatorState) -> Incoming:
             body = raw
     header = request.headers.get("Authorization")
     token = _bearer_token(header)
-    auth_error = state.authenticate(token)
+    auth_error = state.authenticate(token, endpoint.api if endpoint is not None else "run")
     return Incoming(
         method=request.method,
         path=request.path,
@@ -112,6 +128,8 @@ async def _read(request: web.Request, state: EmulatorState) -> Incoming:
         time=time.time(),
         client_port=_client_port(request),
         params=dict(request.match_info),
+        query_params=dict(request.query),
+        stream=request if streamed else None,
     )
 
 
@@ -146,12 +164,21 @@ def _entry(incoming: Incoming, fault: str | int | None, status: int | None = Non
     )
 
 
+def _no_notebook_api(state: EmulatorState, incoming: Incoming) -> web.StreamResponse:
+    """Answer a Notebook API path as a server without it does (``notebook_api`` off): an HTML 404, no faults."""
+    state.record(_entry(incoming, None, status=404))
+    return not_found_reply("html", incoming.path).response()
+
+
 async def _not_found(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     if request.path == CONTROL_PREFIX or request.path.startswith(f"{CONTROL_PREFIX}/"):
         return web.Response(status=404, text="Not Found")
-    state.record(_entry(await _read(request, state), None, status=404))
-    return not_found_reply(state.unknown_path_reply, request.path).response()
+    incoming = await _read(request, state)
+    if not state.notebook_api and request.path.startswith(f"{request.app[PREFIX_KEY]}{NOTEBOOK_API_PREFIX}/"):
+        return _no_notebook_api(state, incoming)
+    state.record(_entry(incoming, None, status=404))
+    return not_found_reply(state.unknown_path_reply, incoming.path).response()
 
 
 # The control plane (no auth, not journaled)

@@ -67,7 +67,8 @@ class Fault:
     process: bool = False
     #: Sent as the ``Location`` header with ``status`` (e.g. a 307 redirect to another host).
     location: str | None = None
-    #: Bytes of the generated body of ``huge_body`` (its JSON) and ``gzip_bomb`` (once inflated).
+    #: Bytes of the generated body of ``huge_body`` (its JSON) and ``gzip_bomb`` (once inflated); of a
+    #: file ``cut`` sends before closing (None: half); of ``overlong``'s bytes past the Content-Length.
     size: int | None = None
     #: ``huge_body`` sends a Content-Length instead of chunked transfer encoding.
     content_length: bool = False
@@ -111,6 +112,14 @@ class EmulatorConfig:
     #: The interactive call answers after this long, as a server that answers when the notebook is done.
     interactive_seconds: float = 0
     unknown_path_reply: str = "text"
+    #: The server has the Notebook API (Datalore 2026.2 and later); false: every ``/api/notebook/v1/...``
+    #: path is a 404 HTML page, as an older server (or the proxy before it) answers. Not tied to
+    #: ``server_version``, so that each can be tried alone; an older server is both ``2025-*`` and false.
+    notebook_api: bool = True
+    #: ``/file`` serves a finished run's artifact path as its status reply gives it (``/notebook/...``).
+    artifacts_in_files: bool = False
+    #: ``/file`` sends a Content-Length; false: chunked transfer encoding.
+    file_content_length: bool = True
 
     def __post_init__(self) -> None:
         known = {nb.id for nb in self.notebooks}
@@ -128,6 +137,9 @@ class EmulatorConfig:
                 f"config 'interactive_seconds' must be a number >= 0, got {show(self.interactive_seconds)}"
             )
         check_choice(self.unknown_path_reply, UNKNOWN_PATH_REPLIES, "config 'unknown_path_reply'")
+        for key in _SWITCHES:
+            if not isinstance(getattr(self, key), bool):
+                raise ValueError(f"config {key!r} must be a boolean, got {show(getattr(self, key))}")
 
     @classmethod
     def default(cls) -> EmulatorConfig:
@@ -182,7 +194,14 @@ def parse_faults(data: Any) -> list[Fault]:
 
 
 _FAULT_KEYS = tuple(f.name for f in fields(Fault))
-_SERVER_KEYS = ("server_version", "interactive_reply", "interactive_seconds", "unknown_path_reply")
+_SWITCHES = ("notebook_api", "artifacts_in_files", "file_content_length")
+_SERVER_KEYS = (
+    "server_version",
+    "interactive_reply",
+    "interactive_seconds",
+    "unknown_path_reply",
+    *_SWITCHES,
+)
 _CONFIG_KEYS = ("tokens", "notebooks", "faults", *_SERVER_KEYS)
 
 

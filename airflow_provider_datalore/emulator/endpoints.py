@@ -13,15 +13,36 @@ from typing import Any, Literal
 
 from airflow_provider_datalore.emulator import handlers
 from airflow_provider_datalore.emulator.validation import (
+    parse_directory_request,
+    parse_file_request,
     parse_interactive_request,
     parse_notebook_ref,
     parse_run_request,
+    parse_upload_query,
 )
 from airflow_provider_datalore.notebook_api import PREFIX as NOTEBOOK_API_PREFIX
 from airflow_provider_datalore.run_api import INTERACTIVE_PATH, RUN_PATH, STATUS_PATH
 
-#: Validate a request body, given the server version, into what the handler takes; raise ApiError(400).
+#: Validate a request body (or a multipart request's query), given the server version, into what the
+#: handler takes; raise ApiError(400).
 Parse = Callable[[Any, str], Any]
+#: The fault actions that reshape a file's streamed body: only a row that names them takes them (``all``
+#: does not), as their answer must be a file.
+FILE_BODY_ACTIONS = ("cut", "overlong", "gzip_body")
+#: What faults ``/file`` takes: all but ``drip_headers`` (which sends a whole answer byte by byte), and
+#: the actions on a file's body.
+_FILE_FAULTS = (
+    "drop",
+    "reset",
+    "malformed_json",
+    "delay",
+    "drip",
+    "interim_1xx",
+    "close_idle",
+    "huge_body",
+    "gzip_bomb",
+    *FILE_BODY_ACTIONS,
+)
 
 
 @dataclass(frozen=True)
@@ -36,12 +57,16 @@ class Endpoint:
     #: The path, placeholders as ``{name}``, below the server's prefix.
     path: str
     handler: handlers.Handler
-    #: Validates the JSON body (required, with ``Content-Type: application/json``); None: no body is checked.
+    #: Validates the JSON body (required, with ``Content-Type: application/json``), or with ``multipart``
+    #: the query; None: no body is checked.
     parse: Parse | None
-    #: The fault ``action`` values that apply here (a plain status fault always does), or ``all``.
+    #: The fault ``action`` values that apply here (a plain status fault always does), or ``all`` (all
+    #: but the ``FILE_BODY_ACTIONS``).
     fault_actions: Literal["all"] | tuple[str, ...] = "all"
     #: The truncated body that a ``malformed_json`` fault sends.
     malformed_body: bytes = b"{"
+    #: ``json``; ``multipart``: the handler reads the body itself, streamed, and ``parse`` gets the query.
+    body: Literal["json", "multipart"] = "json"
 
     def takes(self, action: str) -> bool:
         """
@@ -49,7 +74,9 @@ class Endpoint:
 
         :param action: a fault action, e.g. ``drop``.
         """
-        return self.fault_actions == "all" or action in self.fault_actions
+        if self.fault_actions == "all":
+            return action not in FILE_BODY_ACTIONS
+        return action in self.fault_actions
 
 
 API_ENDPOINTS: tuple[Endpoint, ...] = (
@@ -88,6 +115,53 @@ API_ENDPOINTS: tuple[Endpoint, ...] = (
         handler=handlers.kernel_status,
         parse=parse_notebook_ref,
         malformed_body=b'{"state": "REA',
+    ),
+    Endpoint(
+        name="files",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/files",
+        handler=handlers.list_files,
+        parse=parse_directory_request,
+        malformed_body=b'{"files": [{"name": "out.',
+    ),
+    Endpoint(
+        name="file",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/file",
+        handler=handlers.download_file,
+        parse=parse_file_request,
+        fault_actions=_FILE_FAULTS,
+        malformed_body=b'{"error": "File not fo',
+    ),
+    Endpoint(
+        name="file_exists",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/file/exists",
+        handler=handlers.file_exists,
+        parse=parse_file_request,
+        malformed_body=b'{"exists": tr',
+    ),
+    Endpoint(
+        name="file_upload",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/file/upload",
+        handler=handlers.upload_file,
+        parse=parse_upload_query,
+        malformed_body=b'{"fileName": "out.csv", "stat',
+        body="multipart",
+    ),
+    Endpoint(
+        name="file_delete",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/file/delete",
+        handler=handlers.delete_file,
+        parse=parse_file_request,
+        malformed_body=b'{"error": "',
     ),
 )
 #: The endpoints' names, in the table's order.

@@ -6,7 +6,7 @@ import codecs
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_datalore.emulator.checks import check_choice, is_int, is_json, is_number, show
-from airflow_provider_datalore.emulator.endpoints import ENDPOINT_NAMES, endpoint_named
+from airflow_provider_datalore.emulator.endpoints import ENDPOINT_NAMES, FILE_BODY_ACTIONS, endpoint_named
 from airflow_provider_datalore.emulator.replies import BODILESS_STATUSES
 
 if TYPE_CHECKING:
@@ -18,7 +18,10 @@ ENDPOINTS = ENDPOINT_NAMES
 SHAPING_ACTIONS = ("drip", "drip_headers", "interim_1xx", "close_idle")
 #: Actions that send a generated body of ``size`` bytes.
 SIZED_ACTIONS = ("huge_body", "gzip_bomb")
-FAULT_ACTIONS = ("drop", "reset", "malformed_json", "delay", *SHAPING_ACTIONS, *SIZED_ACTIONS)
+#: Actions on a file's streamed body (``/file`` only): ``cut`` sends ``size`` bytes then closes the
+#: connection, ``overlong`` sends ``size`` bytes past the Content-Length, ``gzip_body`` gzips the body.
+FILE_ACTIONS = FILE_BODY_ACTIONS
+FAULT_ACTIONS = ("drop", "reset", "malformed_json", "delay", *SHAPING_ACTIONS, *SIZED_ACTIONS, *FILE_ACTIONS)
 #: Default ``seconds`` of the actions that wait; None means the fault must give it.
 DEFAULT_SECONDS: dict[str, float | None] = {
     "delay": None,
@@ -29,6 +32,10 @@ DEFAULT_SECONDS: dict[str, float | None] = {
 DEFAULT_SIZES = {"huge_body": 200_000_000, "gzip_bomb": 1_000_000_000}
 MIN_SIZE = 100
 MAX_SIZE = 10_000_000_000
+#: ``size`` of ``cut`` (None: half the file) and ``overlong`` (the bytes sent past the Content-Length).
+FILE_DEFAULT_SIZES: dict[str, int | None] = {"cut": None, "overlong": 1024}
+#: The most bytes an ``overlong`` fault sends past the Content-Length.
+MAX_OVERLONG = 10_000_000
 
 _PLAIN = None  # the "action" of a plain status fault
 # Each option (when set) and the actions it goes with.
@@ -39,7 +46,7 @@ _GOES_WITH: dict[str, tuple[str | None, ...]] = {
     "retry_after": (_PLAIN,),
     "location": (_PLAIN,),
     "seconds": tuple(DEFAULT_SECONDS),
-    "size": SIZED_ACTIONS,
+    "size": (*SIZED_ACTIONS, "cut", "overlong"),
     "content_length": ("huge_body",),
 }
 # What an option is when not set, besides None: what ``to_dict`` writes for a fault that does not use it.
@@ -78,9 +85,9 @@ def check_fault(fault: Fault) -> dict[str, Any]:
 def _check_applies(name: str, action: str) -> None:
     endpoint = endpoint_named(name)
     if not endpoint.takes(action):
+        taken = [a for a in FAULT_ACTIONS if endpoint.takes(a)]
         raise ValueError(
-            f"fault action {action!r} does not apply to endpoint {name!r} "
-            f"(only: {', '.join(endpoint.fault_actions)})"
+            f"fault action {action!r} does not apply to endpoint {name!r} (only: {', '.join(taken)})"
         )
 
 
@@ -124,6 +131,8 @@ def _seconds(fault: Fault) -> float:
 
 
 def _size(fault: Fault) -> int | None:
+    if fault.action in FILE_DEFAULT_SIZES:
+        return _file_size(fault)
     if fault.action not in DEFAULT_SIZES:
         return None
     size = DEFAULT_SIZES[fault.action] if fault.size is None else fault.size
@@ -132,6 +141,21 @@ def _size(fault: Fault) -> int | None:
             f"fault 'size' must be an integer from {MIN_SIZE} to {MAX_SIZE} bytes, got {show(size)}"
         )
     return size
+
+
+def _file_size(fault: Fault) -> int | None:
+    size = FILE_DEFAULT_SIZES[fault.action or ""] if fault.size is None else fault.size
+    if size is None:
+        return None
+    if fault.action == "cut" and (not is_int(size) or not 0 <= size <= MAX_SIZE):
+        raise ValueError(
+            f"fault 'size' of 'cut' must be an integer from 0 to {MAX_SIZE} bytes, got {show(size)}"
+        )
+    if fault.action == "overlong" and (not is_int(size) or not 1 <= size <= MAX_OVERLONG):
+        raise ValueError(
+            f"fault 'size' of 'overlong' must be an integer from 1 to {MAX_OVERLONG} bytes, got {show(size)}"
+        )
+    return int(size)
 
 
 def _check_body(fault: Fault) -> str | None:

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from airflow_provider_datalore.emulator.fault_rules import SHAPING_ACTIONS
+from airflow_provider_datalore.emulator.download_faults import drip_file, shape_file
+from airflow_provider_datalore.emulator.downloads import AnyReply, FileReply, respond
+from airflow_provider_datalore.emulator.fault_rules import FILE_ACTIONS, SHAPING_ACTIONS
 from airflow_provider_datalore.emulator.replies import BODILESS_STATUSES, JSON_TYPE, Reply
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from airflow_provider_datalore.emulator.endpoints import Endpoint
 
 #: Runs the request's real operation (once) and returns its answer.
-Operate = Callable[[], Awaitable[Reply]]
+Operate = Callable[[], Awaitable[AnyReply]]
 #: The response for aiohttp to finish (a placeholder once a fault wrote to the socket itself) and the
 #: status to journal (None when no response was sent).
 Sent = tuple[web.StreamResponse, int | None]
@@ -50,9 +52,11 @@ async def apply_fault(request: web.Request, fault: Fault, endpoint: Endpoint, op
     :param operate: runs the real operation; called at most once, when the fault calls for it.
     """
     if fault.action == "delay":
-        return await _delay(fault, operate)
+        return await _delay(request, fault, operate)
     if fault.action in SHAPING_ACTIONS:
         return await _SHAPERS[fault.action](request, fault, await _shaped_reply(fault, operate))
+    if fault.action in FILE_ACTIONS:
+        return await shape_file(request, fault, await operate())
     real = await operate() if fault.process else None
     if fault.action is None:
         return _status_response(fault), fault.status
@@ -81,7 +85,7 @@ def _own_reply(fault: Fault, status: int | None = None) -> Reply:
     return Reply.json(status, fault.body if fault.body is not None else {"error": f"Injected {status}"})
 
 
-async def _shaped_reply(fault: Fault, operate: Operate) -> Reply:
+async def _shaped_reply(fault: Fault, operate: Operate) -> AnyReply:
     """Return what a shaping fault sends: with ``process`` the real answer, the fault's status/body over it."""
     if not fault.process:
         return _own_reply(fault)
@@ -102,16 +106,18 @@ def _status_response(fault: Fault) -> web.Response:
     return response
 
 
-async def _delay(fault: Fault, operate: Operate) -> Sent:
+async def _delay(request: web.Request, fault: Fault, operate: Operate) -> Sent:
     """Wait, then send the real answer; with ``process`` the operation runs before the wait."""
     real = await operate() if fault.process else None
     await asyncio.sleep(fault.seconds or 0.0)
     reply = real or await operate()
-    return reply.response(), reply.status
+    return await respond(request, reply), reply.status
 
 
-async def _drip(request: web.Request, fault: Fault, reply: Reply) -> Sent:
+async def _drip(request: web.Request, fault: Fault, reply: AnyReply) -> Sent:
     """Send the status line and headers (with Content-Length) at once, then the body a byte at a time."""
+    if isinstance(reply, FileReply):
+        return await drip_file(request, fault, reply)
     response = web.StreamResponse(status=reply.status, headers=reply.headers)
     response.content_length = len(reply.body)
     await response.prepare(request)  # a StreamResponse sends its headers here, before any body
@@ -119,8 +125,9 @@ async def _drip(request: web.Request, fault: Fault, reply: Reply) -> Sent:
     return response, reply.status
 
 
-async def _drip_headers(request: web.Request, fault: Fault, reply: Reply) -> Sent:
+async def _drip_headers(request: web.Request, fault: Fault, reply: AnyReply) -> Sent:
     """Send the whole reply, status line first, a byte at a time; then close the connection."""
+    assert isinstance(reply, Reply), "a file's answer is never sent whole (its row refuses drip_headers)"
     transport = request.transport
     if transport is None:
         return web.Response(), None
@@ -129,19 +136,20 @@ async def _drip_headers(request: web.Request, fault: Fault, reply: Reply) -> Sen
     return web.Response(), reply.status
 
 
-async def _interim_1xx(request: web.Request, fault: Fault, reply: Reply) -> Sent:
+async def _interim_1xx(request: web.Request, fault: Fault, reply: AnyReply) -> Sent:
     """Send a 102 and a 103 on the connection, then let aiohttp send the final reply (keep-alive)."""
     transport = request.transport
     if transport is None or transport.is_closing():
         return web.Response(), None
     transport.write(INTERIM_RESPONSES)
-    return reply.response(), reply.status
+    return await respond(request, reply), reply.status
 
 
-async def _close_idle(request: web.Request, fault: Fault, reply: Reply) -> Sent:
+async def _close_idle(request: web.Request, fault: Fault, reply: AnyReply) -> Sent:
     """Send the reply as a keep-alive one, then close the connection ``seconds`` after it went out."""
-    response = reply.response()
-    await response.prepare(request)
+    response = await respond(request, reply)
+    if not response.prepared:
+        await response.prepare(request)
     await response.write_eof()
     transport = request.transport
     if transport is not None:
@@ -149,7 +157,7 @@ async def _close_idle(request: web.Request, fault: Fault, reply: Reply) -> Sent:
     return response, reply.status
 
 
-_SHAPERS: dict[str, Callable[[web.Request, Fault, Reply], Awaitable[Sent]]] = {
+_SHAPERS: dict[str, Callable[[web.Request, Fault, AnyReply], Awaitable[Sent]]] = {
     "drip": _drip,
     "drip_headers": _drip_headers,
     "interim_1xx": _interim_1xx,
@@ -176,10 +184,10 @@ def _raw_writer(transport: asyncio.Transport) -> Callable[[bytes], Awaitable[Non
     return write
 
 
-async def _huge_body(request: web.Request, fault: Fault, real: Reply | None) -> Sent:
+async def _huge_body(request: web.Request, fault: Fault, real: AnyReply | None) -> Sent:
     """Stream ``size`` bytes of one JSON document, chunk by chunk, never holding it in memory."""
     status, size = fault.status or 200, fault.size or 0
-    run_id = real.data.get("runId") if real is not None and isinstance(real.data, dict) else None
+    run_id = real.data.get("runId") if isinstance(real, Reply) and isinstance(real.data, dict) else None
     head = f'{{"runId": {json.dumps(str(run_id or "huge-body")[:40])}, "status": "'.encode()
     tail = b'"}'
     response = web.StreamResponse(status=status, headers={"Content-Type": JSON_TYPE})

@@ -18,6 +18,7 @@ from airflow_provider_datalore.emulator.checks import (
     is_number,
     show,
 )
+from airflow_provider_datalore.emulator.files import FileContent, contents_to_json, parse_file_contents
 from airflow_provider_datalore.run_api import STATUS_FIELDS
 
 OUTCOMES = ("success", "failure")
@@ -74,6 +75,10 @@ class Notebook:
     artifacts_reply: Any = field(default=ABSENT, hash=False)
     #: Fields left out of every status reply of this notebook's runs.
     omit_fields: tuple[str, ...] = ()
+    #: The notebook's files (Notebook API): path -> text, or a GeneratedFile ``{"size", "seed"}``.
+    files: Mapping[str, FileContent] = field(default_factory=dict, hash=False)
+    #: The files a run writes into the notebook's tree when it finishes successfully, as ``files``.
+    run_writes: Mapping[str, FileContent] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         check_notebook_id(self.id, "id")
@@ -108,6 +113,8 @@ class Notebook:
         for name in omitted:
             check_choice(name, REPLY_FIELDS, f"{what} 'omit_fields' item")
         object.__setattr__(self, "omit_fields", tuple(omitted))
+        object.__setattr__(self, "files", parse_file_contents(self.files, f"{what} 'files'"))
+        object.__setattr__(self, "run_writes", parse_file_contents(self.run_writes, f"{what} 'run_writes'"))
 
     @property
     def owner(self) -> str:
@@ -154,6 +161,8 @@ class Notebook:
             "reply_user_id": self.reply_user_id,
             "reply_notebook_id": self.reply_notebook_id,
             "omit_fields": list(self.omit_fields),
+            "files": contents_to_json(self.files),
+            "run_writes": contents_to_json(self.run_writes),
         }
         if self.artifacts_reply is not ABSENT:
             data["artifacts_reply"] = copy.deepcopy(self.artifacts_reply)
@@ -175,6 +184,8 @@ _NOTEBOOK_KEYS = (
     "reply_notebook_id",
     "artifacts_reply",
     "omit_fields",
+    "files",
+    "run_writes",
 )
 
 

@@ -231,7 +231,8 @@ class DataloreEmulator:
         :param token: the token value clients send as ``Authorization: Bearer <token>``.
         :param access: notebook ID (or ``*`` for every notebook) -> ``"editor"`` or ``"viewer"``.
         :param expires_at: unix seconds from which it is answered 401 "has expired"; None: never.
-        :param scope: ``full`` or ``notebook_api``; ``other`` (made for another API) is answered 403.
+        :param scope: ``full`` or ``notebook_api``; ``run_api`` (made before Datalore 2026.2, or for the Run
+            API only) is answered 403 by the Notebook API; ``other`` (made for another API) by both APIs.
         :param single_notebook: made for the one notebook in ``access``: any other is answered 403.
         """
         settings = ApiToken(access, expires_at=expires_at, scope=scope, single_notebook=single_notebook)

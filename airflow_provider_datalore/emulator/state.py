@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_datalore.emulator.config import EmulatorConfig, Fault
 from airflow_provider_datalore.emulator.errors import ApiError
+from airflow_provider_datalore.emulator.file_tree import FileStore
 from airflow_provider_datalore.emulator.notebooks import Notebook
-from airflow_provider_datalore.emulator.status_reply import status_reply
+from airflow_provider_datalore.emulator.status_reply import artifact_path, status_reply
 from airflow_provider_datalore.emulator.tokens import ALL_NOTEBOOKS, ApiToken, as_api_token, check_token
 
 if TYPE_CHECKING:
@@ -108,7 +109,12 @@ class EmulatorState:
         self.interactive_reply = config.interactive_reply
         self.interactive_seconds = float(config.interactive_seconds)
         self.unknown_path_reply = config.unknown_path_reply
+        self.notebook_api = config.notebook_api
+        self.artifacts_in_files = config.artifacts_in_files
+        self.file_content_length = config.file_content_length
         self._notebooks = {nb.id: nb for nb in config.notebooks}
+        #: The notebooks' file trees (the Notebook API's files).
+        self.files = FileStore({nb.id: nb.files for nb in config.notebooks})
         self._runs: dict[str, Run] = {}
         self._journal: list[JournalSlot] = []
         self._faults: dict[str, deque[Fault]] = {}
@@ -135,22 +141,23 @@ class EmulatorState:
         with self._lock:
             self._tokens[token] = dataclasses.replace(self._tokens[token], expires_at=time.time())
 
-    def authenticate(self, token: str | None) -> ApiError | None:
-        """Return the error answering any API request made with ``token`` now, or None if it may go on."""
+    def authenticate(self, token: str | None, api: str = "run") -> ApiError | None:
+        """Return the error answering any request to ``api`` made with ``token`` now, or None if it may go on."""
         if token is None:
             return ApiError(401, "No API token provided")
         with self._lock:
             settings = self._tokens.get(token)
         if settings is None:
             return ApiError(401, "The API token is invalid or expired")
-        return settings.authentication_error(time.time())
+        return settings.authentication_error(time.time(), api)
 
     def add_notebook(self, notebook: Notebook) -> None:
-        """Add (or replace) a notebook; runs already started keep the settings they started with."""
+        """Add (or replace) a notebook, its file tree made anew; runs already started keep their settings."""
         if not isinstance(notebook, Notebook):
             raise TypeError(f"expected a Notebook, got {type(notebook).__name__}")
         with self._lock:
             self._notebooks[notebook.id] = notebook
+            self.files.reset(notebook.id, notebook.files)
 
     def _access(self, token: str, notebook_id: str) -> str | None:
         """Return the token's access to a notebook, raising ApiError(403) if it is made for another one."""
@@ -204,7 +211,7 @@ class EmulatorState:
     def start_run(self, token: str, request: RunRequest) -> Run:
         """Start a run for an editor token, raising ApiError(403/404) otherwise."""
         with self._lock:
-            self._check_can_run(token, request.notebook_id)
+            self._check_access(token, request.notebook_id, editor=True)
             run_id = self._new_run_id()
             run = Run(
                 run_id=run_id,
@@ -229,13 +236,15 @@ class EmulatorState:
             run.status_polls += 1
             if run.end_time is None and self._is_done(run):
                 run.end_time = max(time.time(), run.start_time)
+                if run.success:
+                    self.files.write(run.notebook_id, run.notebook.run_writes)
             direct_field = self.server_version != "2025-lenient"
             return status_reply(run, read_only=access == "viewer", direct_file_storage_field=direct_field)
 
     def start_interactive(self, token: str, notebook_id: str) -> None:
         """Record an interactive run for an editor token, raising ApiError(403/404) otherwise."""
         with self._lock:
-            self._check_can_run(token, notebook_id)
+            self._check_access(token, notebook_id, editor=True)
             self._interactive.append(notebook_id)
 
     def kernel_status(self, token: str, notebook_id: str) -> dict[str, Any]:
@@ -245,16 +254,30 @@ class EmulatorState:
         Raises ApiError(404) when the token cannot see the notebook.
         """
         with self._lock:
-            if self._access(token, notebook_id) is None:
-                raise ApiError(404, f"Notebook {notebook_id} is not shared with you or does not exist")
+            self._check_access(token, notebook_id, editor=False)
             started = notebook_id in self._interactive
         return {"state": "READY" if started else "NOT_STARTED", "runningCellId": None}
 
-    def _check_can_run(self, token: str, notebook_id: str) -> None:
+    def check_access(self, token: str, notebook_id: str, *, editor: bool) -> None:
+        """Raise ApiError(404) unless the token sees the notebook, ApiError(403) if ``editor`` and it only views."""
+        with self._lock:
+            self._check_access(token, notebook_id, editor=editor)
+
+    def artifact(self, notebook_id: str, path: str) -> tuple[str, str] | None:
+        """Return (run ID, name) of the artifact a finished run of the notebook lists at ``path``, if any."""
+        with self._lock:
+            for run in self._runs.values():
+                if run.notebook_id == notebook_id and run.finished:
+                    for artifact in run.notebook.effective_artifacts:
+                        if artifact_path(run, artifact) == path:
+                            return run.run_id, artifact.name
+        return None
+
+    def _check_access(self, token: str, notebook_id: str, *, editor: bool) -> None:
         access = self._access(token, notebook_id)
         if access is None:
             raise ApiError(404, f"Notebook {notebook_id} is not shared with you or does not exist")
-        if access != "editor":
+        if editor and access != "editor":
             raise ApiError(403, f"You have view-only access to notebook {notebook_id}")
 
     @staticmethod

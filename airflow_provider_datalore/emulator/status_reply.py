@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_datalore.emulator.notebooks import ABSENT
 
 if TYPE_CHECKING:
+    from airflow_provider_datalore.emulator.notebooks import Artifact
     from airflow_provider_datalore.emulator.state import Run
 
 #: The zone of ``iso_offset`` times: the same instant as UTC, written as a server in CET summer time would.
@@ -88,7 +89,14 @@ def _finished_artifacts(run: Run) -> Any:
     nb = run.notebook
     if nb.artifacts_reply is not ABSENT:
         return copy.deepcopy(nb.artifacts_reply)
-    return [
-        {"name": a.name, "path": a.path or f"/notebook/{nb.id}/artifacts/{run.run_id}/{a.name}"}
-        for a in nb.effective_artifacts
-    ]
+    return [{"name": a.name, "path": artifact_path(run, a)} for a in nb.effective_artifacts]
+
+
+def artifact_path(run: Run, artifact: Artifact) -> str:
+    """
+    Return the path a finished run's reply gives an artifact: its own, else in the run's artifact directory.
+
+    :param run: the run.
+    :param artifact: one of its notebook's artifacts.
+    """
+    return artifact.path or f"/notebook/{run.notebook.id}/artifacts/{run.run_id}/{artifact.name}"

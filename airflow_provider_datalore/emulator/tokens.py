@@ -12,8 +12,12 @@ from airflow_provider_datalore.emulator.notebooks import check_notebook_id
 
 ACCESS_LEVELS = ("editor", "viewer")
 ALL_NOTEBOOKS = "*"
-#: ``full`` and ``notebook_api`` cover the Run API; ``other`` is a token made for another API.
-TOKEN_SCOPES = ("full", "notebook_api", "other")
+#: ``full`` and ``notebook_api`` cover both the Run API and the Notebook API; ``run_api`` is a token made
+#: before Datalore 2026.2 (or for the Run API only): the Notebook API answers it 403; ``other`` is a token
+#: made for another API: both answer it 403.
+TOKEN_SCOPES = ("full", "notebook_api", "run_api", "other")
+#: The names of the APIs in the 403 of a token whose scope does not cover them.
+_API_NAMES = {"run": "Run API", "notebook": "Notebook API"}
 _TOKEN_KEYS = ("notebooks", "expires_at", "scope", "single_notebook")
 
 
@@ -59,12 +63,17 @@ class ApiToken:
             "single_notebook": self.single_notebook,
         }
 
-    def authentication_error(self, now: float) -> ApiError | None:
-        """Return the error answering any Run API request made with this token at ``now``, if any."""
+    def authentication_error(self, now: float, api: str = "run") -> ApiError | None:
+        """
+        Return the error answering any request to ``api`` made with this token at ``now``, if any.
+
+        :param now: unix seconds.
+        :param api: ``run`` (the Run API and its interactive call) or ``notebook`` (the Notebook API).
+        """
         if self.expires_at is not None and now >= self.expires_at:
             return ApiError(401, "The API token has expired")
-        if self.scope == "other":
-            return ApiError(403, "The API token's scope does not cover the Run API")
+        if self.scope == "other" or (self.scope == "run_api" and api == "notebook"):
+            return ApiError(403, f"The API token's scope does not cover the {_API_NAMES[api]}")
         return None
 
     def limit_error(self, notebook_id: str) -> ApiError | None:

@@ -1,4 +1,4 @@
-"""Strict validation of the Run API's POST bodies, raising 400 errors that name the bad field."""
+"""Strict validation of the APIs' request bodies (and the upload's query), raising 400s naming the bad field."""
 
 from __future__ import annotations
 
@@ -77,6 +77,66 @@ def parse_notebook_ref(body: Any, server_version: str = "2026") -> str:
     :param server_version: not read (every parse function of the endpoint table is called alike).
     """
     _check_object(body, ("notebookId",))
+    return _notebook_ref(body)
+
+
+@dataclass(frozen=True)
+class FileRequest:
+    """A validated Notebook API file request: the notebook (``"owner/id"``) and the path it names, as sent."""
+
+    notebook_id: str
+    path: str
+
+
+def parse_directory_request(body: Any, server_version: str = "2026") -> FileRequest:
+    """
+    Validate a ``/files`` body ``{"notebookId": {...}, "directory": "..."}``, raising ApiError(400).
+
+    :param body: the parsed JSON body.
+    :param server_version: not read (every parse function of the endpoint table is called alike).
+    """
+    return _file_request(body, "directory")
+
+
+def parse_file_request(body: Any, server_version: str = "2026") -> FileRequest:
+    """
+    Validate a ``/file``, ``/file/exists`` or ``/file/delete`` body ``{"notebookId": {...}, "filePath": ...}``.
+
+    :param body: the parsed JSON body.
+    :param server_version: not read (every parse function of the endpoint table is called alike).
+    """
+    return _file_request(body, "filePath")
+
+
+def parse_upload_query(query: Any, server_version: str = "2026") -> FileRequest:
+    """
+    Validate the query of a ``/file/upload`` (``ownerId``, ``notebookId``, ``directory``), raising ApiError(400).
+
+    :param query: the query parameters, by name (the body is multipart, read by the handler).
+    :param server_version: not read (every parse function of the endpoint table is called alike).
+    """
+    allowed = ("ownerId", "notebookId", "directory")
+    for key in query:
+        if key not in allowed:
+            raise _bad(f"Unknown query parameter '{key}' (allowed: {', '.join(allowed)})")
+    for key in allowed:
+        if not query.get(key):
+            raise _bad(f"Missing required query parameter '{key}'")
+    return FileRequest(f"{query['ownerId']}/{query['notebookId']}", query["directory"])
+
+
+def _file_request(body: Any, key: str) -> FileRequest:
+    _check_object(body, ("notebookId", key))
+    notebook_id = _notebook_ref(body)
+    if key not in body:
+        raise _bad(f"Missing required field '{key}'")
+    path = body[key]
+    if not isinstance(path, str):
+        raise _bad(f"Field '{key}' must be a string, got {show(path)}")
+    return FileRequest(notebook_id, path)
+
+
+def _notebook_ref(body: dict[str, Any]) -> str:
     value = body.get("notebookId")
     if not isinstance(value, dict) or set(value) != {"ownerId", "id"}:
         raise _bad(f"Field 'notebookId' must be an object with 'ownerId' and 'id', got {show(value)}")

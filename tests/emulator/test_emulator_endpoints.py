@@ -78,7 +78,17 @@ def test_a_malformed_json_fault_sends_the_rows_truncated_body(datalore_emulator,
 def test_the_names_faults_take_are_the_tables_names():
     names = tuple(endpoint.name for endpoint in API_ENDPOINTS)
 
-    assert names == ("run", "status", "interactive", "kernel_status")
+    assert names == (
+        "run",
+        "status",
+        "interactive",
+        "kernel_status",
+        "files",
+        "file",
+        "file_exists",
+        "file_upload",
+        "file_delete",
+    )
     assert names == fault_rules.ENDPOINTS
     assert names == config.ENDPOINTS
 
@@ -89,6 +99,11 @@ def test_emulated_endpoints_lists_every_rows_method_and_path_template():
         ("GET", STATUS_PATH),
         ("POST", INTERACTIVE_PATH),
         ("POST", "/api/notebook/v1/kernel/status"),
+        ("POST", "/api/notebook/v1/files"),
+        ("POST", "/api/notebook/v1/file"),
+        ("POST", "/api/notebook/v1/file/exists"),
+        ("POST", "/api/notebook/v1/file/upload"),
+        ("POST", "/api/notebook/v1/file/delete"),
     )
     assert emulated_endpoints() == tuple((endpoint.method, endpoint.path) for endpoint in API_ENDPOINTS)
 

@@ -44,6 +44,8 @@ QUIRKY = {
             "reply_notebook_id": "full",
             "omit_fields": ["directFileStorageWrite", "readOnly"],
             "artifacts_reply": [{"name": "a.ipynb", "path": None}, 5, {"path": 7}],
+            "files": {"data/notebook_files/in.csv": "a,b\n", "data/big.bin": {"size": 10, "seed": 3}},
+            "run_writes": {"data/notebook_files/out.csv": {"size": 0, "seed": 0}},
         },
         {
             "id": "o/null-artifacts",
@@ -60,6 +62,8 @@ QUIRKY = {
             "reply_notebook_id": "bare",
             "omit_fields": [],
             "artifacts_reply": None,
+            "files": {},
+            "run_writes": {},
         },
     ],
     "faults": [],
@@ -67,6 +71,9 @@ QUIRKY = {
     "interactive_reply": "no_content",
     "interactive_seconds": 0.3,
     "unknown_path_reply": "spring_json",
+    "notebook_api": False,
+    "artifacts_in_files": True,
+    "file_content_length": False,
 }
 
 
@@ -86,6 +93,9 @@ def test_defaults_keep_todays_behaviour():
         "interactive_reply": "json",
         "interactive_seconds": 0,
         "unknown_path_reply": "text",
+        "notebook_api": True,
+        "artifacts_in_files": False,
+        "file_content_length": True,
     }
 
 
@@ -199,7 +209,7 @@ def _token(token):
         ),
         (
             _token({"notebooks": {NB: "editor"}, "scope": "admin"}),
-            "token 'scope' must be one of 'full', 'notebook_api', 'other', got 'admin'",
+            "token 'scope' must be one of 'full', 'notebook_api', 'run_api', 'other', got 'admin'",
         ),
         (
             _token({"notebooks": {NB: "editor"}, "single_notebook": "yes"}),

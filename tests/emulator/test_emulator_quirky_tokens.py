@@ -140,7 +140,10 @@ def test_add_token_with_the_2026_settings(datalore_emulator, client_for):
             "token 'expires_at' must be a number (unix seconds) or null, got 'tomorrow'",
         ),
         ({"expires_at": True}, "token 'expires_at' must be a number (unix seconds) or null, got True"),
-        ({"scope": "admin"}, "token 'scope' must be one of 'full', 'notebook_api', 'other', got 'admin'"),
+        (
+            {"scope": "admin"},
+            "token 'scope' must be one of 'full', 'notebook_api', 'run_api', 'other', got 'admin'",
+        ),
         ({"single_notebook": 1}, "token 'single_notebook' must be a boolean, got 1"),
     ],
 )
