@@ -109,7 +109,13 @@ def emulator(datalore_connection):
             }
         },
         notebooks=[
-            Notebook(id="demo/sales-report", polls=2, artifacts=(Artifact(name="sales-report.ipynb"),)),
+            Notebook(
+                id="demo/sales-report",
+                polls=2,
+                artifacts=(Artifact(name="sales-report.ipynb"),),
+                # What the example DAG of files in and out downloads after the run.
+                run_writes={"data/notebook_files/summary.csv": "region,amount\nEMEA,162.50\nAMER,99.00\n"},
+            ),
             Notebook(id="demo/failing", polls=1, outcome="failure"),
             Notebook(id="demo/slow", duration=3600),
             Notebook(id="demo/read-only"),

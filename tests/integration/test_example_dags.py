@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+
 import pytest
 
+from airflow_provider_datalore.hooks.datalore import DataloreHook
 from tests.helpers import AIRFLOW_2, fast, run_dag, task_states, xcom
 
 pytestmark = pytest.mark.integration
@@ -152,3 +156,53 @@ def test_interactive_refresh(example_dags, emulator, trigger_runs):
         xcom(dag_run, "recompute_dashboard", "notebook_url") == f"{emulator.url}/notebook/demo/sales-report"
     )
     assert trigger_runs == []
+
+
+@pytest.fixture
+def lake(tmp_path, monkeypatch):
+    """The example's lake: a folder of this test's, set before the DAG is parsed."""
+    monkeypatch.setenv("DATALORE_EXAMPLE_LAKE", f"file://{tmp_path}")
+    return tmp_path
+
+
+def test_files_in_and_out(lake, example_dags, emulator, trigger_runs, deferrable):
+    tmp_path = lake
+    dag = fast(example_dags.get_dag("datalore_files_in_and_out"), deferrable=deferrable)
+    dag_run = run_dag(dag)
+
+    assert task_states(dag_run) == {
+        "extract": "success",
+        "upload_orders": "success",
+        "run_report": "success",
+        "read_summary": "success",
+    }
+    day = dag_run.logical_date.strftime("%Y-%m-%d") if dag_run.logical_date else None
+    extract = (tmp_path / "extracts" / day / "orders.csv").read_bytes()
+    (upload,) = xcom(dag_run, "upload_orders")
+    assert upload == {
+        "path": "data/notebook_files/orders.csv",
+        "size": len(extract),
+        "sha256": hashlib.sha256(extract).hexdigest(),
+    }
+    # The bytes that reached Datalore are those of the extract.
+    uploaded = io.BytesIO()
+    DataloreHook().download_file("demo/sales-report", "data/notebook_files/orders.csv", uploaded)
+    assert uploaded.getvalue() == extract
+    (start,) = emulator.run_starts()
+    assert start.body["parameters"] == [
+        {"name": "day", "value": day},
+        {"name": "orders_file", "value": "orders.csv"},
+    ]
+    summary = tmp_path / "reports" / day / "summary.csv"
+    assert summary.read_text() == "region,amount\nEMEA,162.50\nAMER,99.00\n"
+    assert xcom(dag_run, "run_report", "downloads") == [
+        {
+            "source": "data/notebook_files/summary.csv",
+            "destination": f"file://{summary}",
+            "size": summary.stat().st_size,
+            "sha256": hashlib.sha256(summary.read_bytes()).hexdigest(),
+        }
+    ]
+    assert xcom(dag_run, "read_summary") == 2
+    assert [p.name for p in summary.parent.iterdir()] == ["summary.csv"]  # no temporary file left
+    assert len(trigger_runs) == (1 if deferrable else 0)
