@@ -3,7 +3,8 @@
 
 Sets up a throw-away Airflow home, starts the emulator on loopback, points the ``datalore_default``
 connection at it, runs ``datalore_scheduled_refresh`` with ``dag.test()`` (the task defers, the trigger
-polls, the task resumes) and prints the run's result and artifacts.
+polls, the task resumes) and prints the run's result and artifacts; then runs ``datalore_files_in_and_out``
+(a file goes into the notebook, the notebook's output comes back) and prints the files that moved.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def main() -> int:
 
 
 def run_demo(home: Path) -> int:
-    say(f"1/4 Creating a throw-away Airflow metadata DB in {home}")
+    say(f"1/5 Creating a throw-away Airflow metadata DB in {home}")
     airflow_cli = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow_cli), "db", "migrate"], check=True, capture_output=True)
 
@@ -50,11 +51,13 @@ def run_demo(home: Path) -> int:
                 id="demo/sales-report",
                 polls=3,
                 artifacts=(Artifact(name="sales-report.ipynb"), Artifact(name="regional-summary.csv")),
+                # What the notebook writes when a run succeeds: the files example downloads it.
+                run_writes={"data/notebook_files/summary.csv": "region,amount\nEMEA,162.50\nAMER,99.00\n"},
             )
         ],
     )
     with DataloreEmulator(config) as emulator:
-        say(f"2/4 Datalore emulator listening on {emulator.url}")
+        say(f"2/5 Datalore emulator listening on {emulator.url}")
         os.environ["AIRFLOW_CONN_DATALORE_DEFAULT"] = json.dumps(
             {"conn_type": "datalore", "host": emulator.url, "password": DEMO_TOKEN}
         )
@@ -63,7 +66,7 @@ def run_demo(home: Path) -> int:
         task.poll_interval = 1  # the example polls every 30 s; the emulated run is short
         logical_date = datetime.datetime.now(datetime.UTC).replace(hour=6, minute=0, second=0, microsecond=0)
         say(
-            f"3/4 Running DAG {dag.dag_id} for {logical_date:%Y-%m-%d %H:%M} UTC (deferrable={task.deferrable})"
+            f"3/5 Running DAG {dag.dag_id} for {logical_date:%Y-%m-%d %H:%M} UTC (deferrable={task.deferrable})"
         )
         import airflow
 
@@ -72,7 +75,7 @@ def run_demo(home: Path) -> int:
         (ti,) = [ti for ti in dag_run.get_task_instances() if ti.task_id == task.task_id]
         result = ti.xcom_pull(task_ids=task.task_id, key="return_value")
         starts = emulator.run_starts()
-        say("4/4 Result")
+        say("4/5 Result")
         print(f"  task {ti.task_id}: {getattr(ti.state, 'value', ti.state)}")
         for start in starts:
             print(f"  request sent: POST {start.path} {json.dumps(start.body)}")
@@ -86,7 +89,32 @@ def run_demo(home: Path) -> int:
         print("  artifacts:")
         for artifact in result["artifacts"]:
             print(f"    - {artifact['name']:<24} {artifact['url']}")
-        return 0 if getattr(ti.state, "value", ti.state) == "success" and len(starts) == 1 else 1
+        if getattr(ti.state, "value", ti.state) != "success" or len(starts) != 1:
+            return 1
+        return run_files_demo(home, logical_date)
+
+
+def run_files_demo(home: Path, logical_date: datetime.datetime) -> int:
+    """Run the files example: extract, upload to the notebook, run it, download its summary, read it."""
+    lake = home / "lake"
+    os.environ["DATALORE_EXAMPLE_LAKE"] = f"file://{lake}"
+    dag = load_dag("datalore_files_in_and_out")
+    dag.get_task("run_report").poll_interval = 1
+    say(f"5/5 Files in and out: DAG {dag.dag_id}, the lake in {lake}")
+    import airflow
+
+    key = "execution_date" if airflow.__version__.startswith("2.") else "logical_date"
+    dag_run = dag.test(**{key: logical_date})
+    states = {ti.task_id: getattr(ti.state, "value", ti.state) for ti in dag_run.get_task_instances()}
+    pull = {ti.task_id: ti.xcom_pull for ti in dag_run.get_task_instances()}
+    for task_id, state in states.items():
+        print(f"  task {task_id}: {state}")
+    for entry in pull["upload_orders"](task_ids="upload_orders") or []:
+        print(f"  uploaded   {entry['path']}  {entry['size']} bytes  sha256 {entry['sha256'][:16]}...")
+    for entry in pull["run_report"](task_ids="run_report", key="downloads") or []:
+        print(f"  downloaded {entry['source']} -> {entry['destination']}  {entry['size']} bytes")
+    print(f"  read_summary found {pull['read_summary'](task_ids='read_summary')} rows")
+    return 0 if set(states.values()) == {"success"} else 1
 
 
 def load_dag(dag_id: str):
