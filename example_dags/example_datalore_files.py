@@ -7,7 +7,7 @@ Move data through a notebook: extract, upload it to the notebook, run it, downlo
    Datalore 2026.2+), where the notebook's code opens it as ``orders.csv``.
 3. ``run_report`` runs the notebook with the day and the file name as parameters, waits in the
    triggerer, and once the run has succeeded downloads the summary the notebook wrote back to the lake
-   (XCom ``downloads``).
+   (XCom ``downloads``, and the ``extra`` of the ``reports`` asset's event).
 4. ``read_summary`` reads the downloaded file, as any downstream task would.
 
 The lake's URI is the DAG's ``lake`` param (default: ``$DATALORE_EXAMPLE_LAKE`` or a folder in /tmp).
@@ -18,12 +18,14 @@ from __future__ import annotations
 import datetime
 import os
 
-from airflow.providers.common.compat.sdk import DAG, task
+from airflow.providers.common.compat.sdk import DAG, Asset, task
 
 from airflow_provider_datalore.operators.datalore import DataloreRunNotebookOperator
 from airflow_provider_datalore.operators.files import DataloreUploadFilesOperator
 
 LAKE = os.environ.get("DATALORE_EXAMPLE_LAKE", "file:///tmp/datalore-example-lake")
+#: Updated by each successful run: its events' ``extra`` lists the files downloaded (``datalore_downloads``).
+REPORTS = Asset(f"{LAKE}/reports")
 
 with DAG(
     dag_id="datalore_files_in_and_out",
@@ -64,6 +66,7 @@ with DAG(
         poll_interval=30,
         download_paths=["data/notebook_files/summary.csv"],
         download_to="{{ params.lake }}/reports/{{ ds }}/",
+        outlets=[REPORTS],
     )
 
     @task

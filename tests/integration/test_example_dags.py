@@ -204,5 +204,29 @@ def test_files_in_and_out(lake, example_dags, emulator, trigger_runs, deferrable
         }
     ]
     assert xcom(dag_run, "read_summary") == 2
+    events = asset_event_extras(f"file://{tmp_path}/reports")
+    if AIRFLOW_2:  # 2.11's dag.test() records no event for a dataset that no parsed DAG registered
+        assert events == []
+    else:
+        assert events == [{"datalore_downloads": xcom(dag_run, "run_report", "downloads")}]
     assert [p.name for p in summary.parent.iterdir()] == ["summary.csv"]  # no temporary file left
     assert len(trigger_runs) == (1 if deferrable else 0)
+
+
+def asset_event_extras(uri: str) -> list[dict]:
+    """Return the ``extra`` of every event of the asset (dataset, on Airflow 2) with this URI."""
+    from airflow.utils.session import create_session
+
+    if AIRFLOW_2:
+        from airflow.models.dataset import DatasetEvent as Event
+        from airflow.models.dataset import DatasetModel as Model
+
+        join = Event.dataset_id == Model.id
+    else:
+        from airflow.models.asset import AssetEvent as Event
+        from airflow.models.asset import AssetModel as Model
+
+        join = Event.asset_id == Model.id
+    with create_session() as session:
+        rows = session.query(Event).join(Model, join).filter(Model.uri == uri).all()
+        return [dict(row.extra or {}) for row in rows]
