@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -58,6 +59,10 @@ IMPORT_TARGETS = {
     "datalore": (
         "airflow-provider-datalore: operators + sensors",
         "airflow_provider_datalore.operators.datalore,airflow_provider_datalore.sensors.datalore",
+    ),
+    "datalore-files": (
+        "airflow-provider-datalore: file operators",
+        "airflow_provider_datalore.operators.files",
     ),
     "dbt": ("dbt Cloud: operators", "airflow.providers.dbt.cloud.operators.dbt"),
     "bash": ("standard: BashOperator (floor)", "airflow.providers.standard.operators.bash"),
@@ -145,11 +150,12 @@ def bench_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_import_bench(env: dict[str, str], repeats: int) -> dict[str, Any]:
+def run_import_bench(env: dict[str, str], repeats: int, targets: list[str]) -> dict[str, Any]:
     """Measure each import target ``repeats`` times, interleaved, after one unmeasured warm-up each."""
-    samples: dict[str, list[dict[str, Any]]] = {key: [] for key in IMPORT_TARGETS}
+    samples: dict[str, list[dict[str, Any]]] = {key: [] for key in targets}
     for round_ in range(repeats + 1):
-        for key, (_, modules) in IMPORT_TARGETS.items():
+        for key in targets:
+            modules = IMPORT_TARGETS[key][1]
             out = subprocess.run(
                 [sys.executable, str(BENCH / "import_cost.py"), modules],
                 env=env,
@@ -171,6 +177,222 @@ def run_import_bench(env: dict[str, str], repeats: int) -> dict[str, Any]:
         }
         for key, runs in samples.items()
     }
+
+
+#: The file-transfer benchmark's targets (the issue's): ours / the floor's throughput, and peak RSS added.
+TRANSFER_THROUGHPUT_RATIO = 0.8
+TRANSFER_RSS_MIB = 64.0
+TRANSFER_LABELS = {
+    ("download", "floor"): "Floor: bare `requests` stream, `iter_content(64 KiB)` to a file",
+    ("download", "ours"): "Ours: `DataloreHook.download_file` to a path",
+    ("upload", "floor"): "Floor: bare `requests.post` + `MultipartEncoder` over the file",
+    ("upload", "ours"): "Ours: `DataloreHook.upload_file` from a path",
+}
+
+
+def run_transfer_bench(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> dict[str, Any]:
+    """
+    Download and upload a ``--transfer-mib`` file over HTTPS against the emulator on loopback, the floor
+    and ours interleaved, ``--transfer-repeats`` times each; one fresh process per measurement
+    (``benchmarks/transfers.py``), pinned as the trigger processes are (the emulator on the other CPUs).
+    """
+    import transfers
+
+    from airflow_provider_datalore.emulator.files import generated_chunks, generated_sha256
+
+    size, seed = args.transfer_mib * 1024 * 1024, 7
+    config = {
+        "tokens": {transfers.TOKEN: {transfers.NOTEBOOK: "editor"}},
+        "notebooks": [
+            {
+                "id": transfers.NOTEBOOK,
+                "files": {
+                    transfers.BIG: {"size": size, "seed": seed},
+                    transfers.SMALL: {"size": transfers.SMALL_BYTES, "seed": seed + 1},
+                },
+            }
+        ],
+    }
+    config_path = workdir / "emulator-files.json"
+    config_path.write_text(json.dumps(config))
+    folder = workdir / "transfers"
+    folder.mkdir()
+    source, small = folder / "upload.bin", folder / "upload-small.bin"
+    upload_digest = hashlib.sha256()
+    with open(source, "wb") as out:  # the upload's source: other bytes than the download's, same size
+        for chunk in generated_chunks(size, seed + 2):
+            upload_digest.update(chunk)
+            out.write(chunk)
+    small.write_bytes(b"x" * transfers.SMALL_BYTES)
+    expected = {"download": generated_sha256(size, seed), "upload": upload_digest.hexdigest()}
+    argv = [sys.executable, "-m", "airflow_provider_datalore.emulator", "--port", "0", "--tls"]
+    server = Server("datalore", "https", [*argv, "--config", str(config_path)], env, workdir)
+    assert server.ca_file is not None
+    runs: dict[str, list[dict[str, Any]]] = {f"{d}-{k}": [] for d, k in TRANSFER_LABELS}
+    try:
+        for round_ in range(1, args.transfer_repeats + 1):
+            for direction, kind in TRANSFER_LABELS:  # download floor, ours; upload floor, ours
+                command = [
+                    sys.executable,
+                    str(BENCH / "transfers.py"),
+                    direction,
+                    kind,
+                    "--url",
+                    server.url,
+                    "--ca",
+                    server.ca_file,
+                    "--workdir",
+                    str(folder),
+                    "--source",
+                    str(source),
+                    "--small",
+                    str(small),
+                ]
+                proc = subprocess.Popen(
+                    command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                )
+                pin(proc.pid, "client")
+                out, err = proc.communicate(timeout=1800)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"transfers.py {direction} {kind} failed ({proc.returncode}):\n{err}")
+                result = json.loads(out.strip().splitlines()[-1])
+                result["sha256_ok"] = result["sha256"] == expected[direction] and result["bytes"] == size
+                runs[f"{direction}-{kind}"].append(result)
+                print(
+                    f"  transfer round {round_}/{args.transfer_repeats} {direction} {kind}: "
+                    f"{result['mb_per_s']:.0f} MB/s, +{result['rss_added_mib']:.1f} MiB, "
+                    f"digest {'ok' if result['sha256_ok'] else 'WRONG'}",
+                    flush=True,
+                )
+    finally:
+        server.stop()
+    return {
+        "bytes": size,
+        "repeats": args.transfer_repeats,
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "expected_sha256": expected,
+        "runs": runs,
+    }
+
+
+def transfer_summary(transfers: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        key: {
+            "mb_per_s": spread([r["mb_per_s"] for r in runs]),
+            "rss_added_mib": spread([r["rss_added_mib"] for r in runs]),
+            "digests_ok": all(r["sha256_ok"] for r in runs),
+            "repeats": len(runs),
+        }
+        for key, runs in transfers["runs"].items()
+        if runs
+    }
+
+
+def transfer_goals(transfers: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    summary = transfer_summary(transfers)
+    rows: list[tuple[str, str, bool]] = []
+    mib = transfers["bytes"] / 2**20
+    for direction in ("download", "upload"):
+        ours, floor = summary.get(f"{direction}-ours"), summary.get(f"{direction}-floor")
+        if not ours or not floor:
+            continue
+        ratio = ours["mb_per_s"]["median"] / floor["mb_per_s"]["median"]
+        rows.append(
+            (
+                f"File {direction} ({mib:.0f} MiB, HTTPS): throughput >= {TRANSFER_THROUGHPUT_RATIO}x the "
+                "floor's (medians)",
+                f"{ratio:.2f}x ({ours['mb_per_s']['median']:.0f} vs {floor['mb_per_s']['median']:.0f} MB/s)",
+                ratio >= TRANSFER_THROUGHPUT_RATIO,
+            )
+        )
+        worst = ours["rss_added_mib"]["max"]
+        rows.append(
+            (
+                f"File {direction} ({mib:.0f} MiB, HTTPS): peak RSS added <= {TRANSFER_RSS_MIB:.0f} MiB "
+                "(worst repeat)",
+                f"{worst:.1f} MiB",
+                worst <= TRANSFER_RSS_MIB,
+            )
+        )
+        rows.append(
+            (
+                f"File {direction}: the bytes arrive whole (SHA-256 and size, every repeat)",
+                "all match" if ours["digests_ok"] else "**a digest differs**",
+                ours["digests_ok"],
+            )
+        )
+    return rows
+
+
+def transfer_section(data: dict[str, Any]) -> list[str]:
+    transfers = data.get("transfers")
+    if not transfers:
+        return []
+    summary = transfer_summary(transfers)
+    mib = transfers["bytes"] / 2**20
+    lines = [
+        "## File transfers",
+        "",
+        f"A {mib:.0f} MiB file moved over HTTPS between one process and the Datalore emulator on loopback "
+        f"(its throwaway self-signed certificate, named in the connection's `extra.ca_bundle`), measured "
+        f"{transfers['date']}, {transfers['repeats']} repeats of each row, interleaved (floor, ours, floor, "
+        "ours...). One fresh process per measurement (`benchmarks/transfers.py`), pinned to the first CPU, "
+        "the emulator to the others. Before the timed transfer the process imports what it uses and makes "
+        "one 1 MiB transfer of the same kind. Download: the emulator serves a generated file "
+        "(`/api/notebook/v1/file`), written to a local path; its SHA-256 is checked against "
+        "`generated_sha256` after the measurement. Upload: a local file sent as the multipart `file` field "
+        "of `/api/notebook/v1/file/upload` (the emulator spools it to disk); the SHA-256 and size the "
+        "emulator received are checked. The floors are what a bare client does: `requests.post(url, json=body, "
+        "stream=True, verify=ca)` then `iter_content(64 KiB)` into a file; `requests.post` with a "
+        "`requests_toolbelt.MultipartEncoder` straight over the open file.",
+        "",
+        "- **MB/s**: bytes / 10^6 / wall seconds of the transfer call alone.",
+        "- **peak RSS added**: the process's peak RSS during the transfer (`VmHWM` after resetting it through "
+        "`/proc/self/clear_refs`, and a 5 ms `VmRSS` sampler) minus its RSS right before it.",
+        "",
+        "Figures: median (min-max).",
+        "",
+        "| direction | client | repeats | MB/s | peak RSS added, MiB | bytes intact | ours / floor, MB/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (direction, kind), label in TRANSFER_LABELS.items():
+        row = summary.get(f"{direction}-{kind}")
+        if not row:
+            continue
+        floor = summary.get(f"{direction}-floor")
+        ratio = (
+            f"{row['mb_per_s']['median'] / floor['mb_per_s']['median']:.2f}x"
+            if kind == "ours" and floor
+            else ""
+        )
+        lines.append(
+            f"| {direction} | {label} | {row['repeats']} | {fmt(row['mb_per_s'], 0)} | "
+            f"{fmt(row['rss_added_mib'], 1)} | {'yes' if row['digests_ok'] else '**no**'} | {ratio} |"
+        )
+    lines += [
+        "",
+        f"Targets: ours at least {TRANSFER_THROUGHPUT_RATIO}x the floor's throughput, and at most "
+        f"{TRANSFER_RSS_MIB:.0f} MiB of peak RSS added; see Goals.",
+        "",
+        "Every measurement, in the order run:",
+        "",
+        "| # | direction | client | MB/s | s | peak RSS added, MiB | RSS before, MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    order = [
+        (i, d, k)
+        for i in range(transfers["repeats"])
+        for d, k in TRANSFER_LABELS
+        if transfers["runs"][f"{d}-{k}"]
+    ]
+    for number, (i, direction, kind) in enumerate(order, start=1):
+        r = transfers["runs"][f"{direction}-{kind}"][i]
+        lines.append(
+            f"| {number} | {direction} | {kind} | {r['mb_per_s']:.0f} | {r['seconds']:.2f} | "
+            f"{r['rss_added_mib']:.1f} | {r['rss_before_mib']:.0f} |"
+        )
+    lines.append("")
+    return lines
 
 
 def count_log_failures(path: Path) -> dict[str, Any]:
@@ -412,7 +634,7 @@ def write_plot(imports: dict[str, Any], summary: dict[str, dict[str, Any]], path
     medians = [statistics.median(imports[k]["ms"]) for k in keys]
     lows = [m - min(imports[k]["ms"]) for m, k in zip(medians, keys, strict=True)]
     highs = [max(imports[k]["ms"]) - m for m, k in zip(medians, keys, strict=True)]
-    colors = {"datalore": "#6B57FF", "dbt": "#FF694B", "bash": "#888888"}
+    colors = {"datalore": "#6B57FF", "datalore-files": "#A294FF", "dbt": "#FF694B", "bash": "#888888"}
     bars = ax.bar(
         [imports[k]["label"].replace(": ", ":\n") for k in keys],
         medians,
@@ -497,6 +719,9 @@ def goals(
     ours_ms = statistics.median(imports["datalore"]["ms"])
     dbt_ms = statistics.median(imports["dbt"]["ms"])
     rows.append(("Import: ours <= 10 ms (median)", f"{ours_ms:.1f} ms", ours_ms <= 10))
+    if "datalore-files" in imports:
+        files_ms = statistics.median(imports["datalore-files"]["ms"])
+        rows.append(("Import: our file operators <= 10 ms (median)", f"{files_ms:.1f} ms", files_ms <= 10))
     rows.append(
         (
             "Import: ours <= 1/10 of dbt Cloud's",
@@ -596,6 +821,11 @@ def write_doc(data: dict[str, Any], path: Path, image: Path) -> None:
         f"apache-airflow-providers-http {v['apache-airflow-providers-http']}), "
         f"apache-airflow-providers-standard {v['apache-airflow-providers-standard']}, aiohttp {v['aiohttp']}, "
         f"greenback {v['greenback']}, {env['openssl']}.",
+        *[
+            f"- Updated {run['date']} by `{run['command']}` (steps: {', '.join(run['steps'])}; "
+            f"Python {run['python']}); the figures of the other steps are the run's above."
+            for run in data.get("partial_runs", [])
+        ],
         f"- Machine: {env['nproc']} CPUs (`nproc`), {env['cpu_model']}, {env['mem_gib']} GiB RAM, Linux "
         f"{env['kernel']}. 1-minute load average before the trigger runs: "
         f"{data['load_min']:.2f} to {data['load_max']:.2f} (other work on the machine adds noise to wall "
@@ -726,6 +956,7 @@ def write_doc(data: dict[str, Any], path: Path, image: Path) -> None:
         "",
         *[f"- {note}" for note in observations(data)],
         "",
+        *transfer_section(data),
         *real_report.section(data),
         "## What changed the figures",
         "",
@@ -853,12 +1084,25 @@ def server_note(summary: dict[str, dict[str, Any]]) -> str:
 def report(data: dict[str, Any], out_doc: Path, out_image: Path) -> None:
     data["summary"] = summarize(data["trigger_results"])
     data["goals"] = goals(data["imports"], data["summary"], data["args"]["goal_n"])
+    if data.get("transfers"):
+        data["goals"] += transfer_goals(data["transfers"])
     data["server_note"] = server_note(data["summary"]) if data["summary"] else ""
-    write_plot(data["imports"], data["summary"], out_image)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        if not data.get("partial_runs"):
+            raise
+        print(f"  matplotlib is not installed here: {out_image} not rewritten", flush=True)
+    else:
+        write_plot(data["imports"], data["summary"], out_image)
     write_doc(data, out_doc, out_image)
 
 
 # -- main --------------------------------------------------------------------------------------------
+
+
+#: The steps of a run, in order: import cost, the imitation harness, the real triggerer, file transfers.
+STEPS = ("imports", "triggers", "real", "transfers")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -875,16 +1119,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--real-n", type=int, default=1000, help="waits the real triggerer holds")
     parser.add_argument("--real-repeats", type=int, default=2, help="repeats of each real-triggerer run")
     parser.add_argument("--skip-real", action="store_true", help="do not run the real triggerer")
+    parser.add_argument("--skip-transfers", action="store_true", help="do not run the file-transfer step")
+    parser.add_argument("--transfer-mib", type=int, default=1024, help="MiB of the file each transfer moves")
+    parser.add_argument("--transfer-repeats", type=int, default=3, help="repeats of each file transfer")
+    parser.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help=f"comma-separated steps of {','.join(STEPS)}; a subset updates the results JSON in place "
+        "(its other figures kept) and rewrites the doc from it",
+    )
+    parser.add_argument(
+        "--import-targets",
+        help=f"comma-separated import targets of {','.join(IMPORT_TARGETS)} (default: all)",
+    )
     parser.add_argument("--profile", help="profile this scenario key with pyinstrument")
     parser.add_argument("--keep-logs", action="store_true", help="keep the triggers' log files")
     parser.add_argument("--quick", action="store_true", help="smoke test: N=50,200, 10 s runs, 3 imports")
     parser.add_argument("--out", help="folder for the doc, plot and JSON (default: docs/ and benchmarks/)")
     parser.add_argument("--report-only", help="rewrite the doc and plot from this results JSON")
     args = parser.parse_args(argv)
+    args.steps = [step for step in STEPS if step in args.steps.split(",")]
+    if args.skip_real and "real" in args.steps:
+        args.steps.remove("real")
+    if args.skip_transfers and "transfers" in args.steps:
+        args.steps.remove("transfers")
+    args.import_targets = args.import_targets.split(",") if args.import_targets else list(IMPORT_TARGETS)
     if args.quick:
         args.sizes, args.goal_n, args.repeats_goal, args.repeats_other = [50, 200], 200, 2, 1
         args.import_repeats, args.duration, args.max_seconds = 3, 10.0, 120.0
         args.real_n, args.real_repeats = 100, 1
+        args.transfer_mib, args.transfer_repeats = 64, 2
         args.out = args.out or tempfile.mkdtemp(prefix="datalore-bench-quick-")
     return args
 
@@ -910,41 +1174,69 @@ def main(argv: list[str] | None = None) -> int:
     home = workdir / "airflow-home"
     home.mkdir()
     env = bench_env(home)
-    print(f"Benchmark work folder: {workdir}", flush=True)
-    print("1/3 Import cost", flush=True)
-    imports = run_import_bench(env, args.import_repeats)
-    for item in imports.values():
-        print(f"  {item['label']}: {statistics.median(item['ms']):.1f} ms, {item['new_modules'][-1]} modules")
-    with start_servers(args, env, workdir) as servers:
-        print("2/3 Triggerer scale: the imitation harness", flush=True)
-        results = run_trigger_bench(args, env, workdir, servers)
-        print("3/3 Triggerer scale: the real triggerer", flush=True)
-        real_wanted = not args.only or any(key.startswith("real-") for key in args.only.split(","))
-        real = (
-            run_real_triggerer_bench(args, env, workdir, servers)
-            if real_wanted and not args.skip_real
-            else {}
-        )
+    steps, total = args.steps, len(args.steps)
+    print(f"Benchmark work folder: {workdir}; steps: {', '.join(steps)}", flush=True)
+    imports: dict[str, Any] = {}
+    if "imports" in steps:
+        print(f"{steps.index('imports') + 1}/{total} Import cost", flush=True)
+        imports = run_import_bench(env, args.import_repeats, args.import_targets)
+        for item in imports.values():
+            print(
+                f"  {item['label']}: {statistics.median(item['ms']):.1f} ms, {item['new_modules'][-1]} modules"
+            )
+    results: dict[str, list[dict[str, Any]]] = {}
+    real: dict[str, Any] = {}
+    if "triggers" in steps or "real" in steps:
+        with start_servers(args, env, workdir) as servers:
+            if "triggers" in steps:
+                print(
+                    f"{steps.index('triggers') + 1}/{total} Triggerer scale: the imitation harness",
+                    flush=True,
+                )
+                results = run_trigger_bench(args, env, workdir, servers)
+            real_wanted = not args.only or any(key.startswith("real-") for key in args.only.split(","))
+            if "real" in steps and real_wanted:
+                print(f"{steps.index('real') + 1}/{total} Triggerer scale: the real triggerer", flush=True)
+                real = run_real_triggerer_bench(args, env, workdir, servers)
+    transfers: dict[str, Any] = {}
+    if "transfers" in steps:
+        print(f"{steps.index('transfers') + 1}/{total} File transfers ({args.transfer_mib} MiB)", flush=True)
+        transfers = run_transfer_bench(args, env, workdir)
     loads = [r["loadavg_1m_before"] for runs in results.values() for r in runs] or [0.0]
     command = shlex.join(
         [os.path.relpath(sys.executable, ROOT), "benchmarks/run.py", *(argv or sys.argv[1:])]
     )
-    data = {
-        "command": command,
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "wall_minutes": (time.monotonic() - started) / 60,
-        "environment": environment(),
-        "args": {k: v for k, v in vars(args).items() if k != "ca_file"},
-        "imports": imports,
-        "trigger_results": results,
-        "real_results": real,
-        "load_min": min(loads),
-        "load_max": max(loads),
-    }
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if "triggers" in steps:
+        data = {
+            "command": command,
+            "date": date,
+            "wall_minutes": (time.monotonic() - started) / 60,
+            "environment": environment(),
+            "args": {k: v for k, v in vars(args).items() if k != "ca_file"},
+            "imports": imports,
+            "trigger_results": results,
+            "real_results": real,
+            "transfers": transfers,
+            "load_min": min(loads),
+            "load_max": max(loads),
+        }
+    else:  # a subset of the steps: update the last results in place, keep their other figures
+        if not out_json.exists():
+            raise SystemExit(f"--steps without 'triggers' updates {out_json}, which does not exist")
+        data = json.loads(out_json.read_text())
+        data["imports"].update(imports)
+        if "real" in steps:
+            data["real_results"] = real
+        if "transfers" in steps:
+            data["transfers"] = transfers
+        data.setdefault("partial_runs", []).append(
+            {"command": command, "date": date, "steps": steps, "python": platform.python_version()}
+        )
     report(data, out_doc, out_image)
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(data, indent=1, default=str))
-    print(f"Wrote {out_doc}, {out_image} and {out_json} in {data['wall_minutes']:.1f} min")
+    print(f"Wrote {out_doc}, {out_image} and {out_json} in {(time.monotonic() - started) / 60:.1f} min")
     for goal, measured, met in data["goals"]:
         print(f"  {'met   ' if met else 'MISSED'} {goal}: {measured}")
     if args.quick:
