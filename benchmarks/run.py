@@ -979,7 +979,18 @@ def write_doc(data: dict[str, Any], path: Path, image: Path) -> None:
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
+    path.write_text("\n".join(lines) + kept_by_hand(path))
+
+
+def kept_by_hand(path: Path) -> str:
+    """Return the doc's sections kept by hand (those that start "Not generated:"), to keep them on a rewrite."""
+    if not path.exists():
+        return ""
+    sections = path.read_text().split("\n## ")[1:]
+    kept = [
+        s for s in sections if s.split("\n\n", 2)[1:2] and s.split("\n\n", 2)[1].startswith("Not generated:")
+    ]
+    return "".join(f"\n## {s.rstrip()}\n" for s in kept)
 
 
 def observations(data: dict[str, Any]) -> list[str]:
