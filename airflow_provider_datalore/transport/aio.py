@@ -123,7 +123,7 @@ class AsyncTransport:
         timeout: float | None = None,
     ) -> Downloaded:
         """
-        Send the call and stream its reply's body to ``sink``, 64 KiB at a time; return what was written.
+        Send the call and stream its reply's body to ``sink``, 256 KiB at a time; return what was written.
 
         The twin of :meth:`SyncTransport.download <airflow_provider_datalore.transport.sync.SyncTransport.download>`,
         for the same calls and the same rules. The sink's ``write`` is called on the event loop: give it
@@ -178,7 +178,7 @@ class AsyncTransport:
         Send ``fileobj`` as the ``multipart/form-data`` body of the call, streamed; return the reply's JSON.
 
         The twin of :meth:`SyncTransport.upload <airflow_provider_datalore.transport.sync.SyncTransport.upload>`:
-        the file is read 64 KiB at a time in a thread and sent as it is read (chunked: its length is not
+        the file is read 256 KiB at a time in a thread and sent as it is read (chunked: its length is not
         announced), left open, and a retry sends it again from where it started.
 
         :param fileobj: The file, opened in binary mode.
@@ -287,7 +287,7 @@ def _client_timeout(budget: float, idle: float | None = None) -> aiohttp.ClientT
 
 
 async def _blocks(fileobj: BinaryIO) -> AsyncIterator[bytes]:
-    """Yield the file's bytes, 64 KiB at a time, each read in a thread (a read may block on a disk)."""
+    """Yield the file's bytes, 256 KiB at a time, each read in a thread (a read may block on a disk)."""
     loop = asyncio.get_running_loop()
     while block := await loop.run_in_executor(None, fileobj.read, CHUNK_BYTES):
         yield block

@@ -11,6 +11,8 @@ server happens here; :mod:`~airflow_provider_datalore.transport.sync` and
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
@@ -27,8 +29,9 @@ from airflow_provider_datalore.transport.failures import describe
 if TYPE_CHECKING:
     from airflow_provider_datalore.transport.calls import AttemptFailed, Call
 
-#: Bytes read from the connection, and written to the sink, at a time at most.
-CHUNK_BYTES = 64 * 1024
+#: Bytes read from the connection, and written to the sink, at a time at most (fewer, larger chunks:
+#: Python's cost per chunk stays small beside the bytes' at 1 GB/s).
+CHUNK_BYTES = 256 * 1024
 #: The content type an uploaded file's part is sent with.
 UPLOAD_CONTENT_TYPE = "application/octet-stream"
 #: What a download over its cap tells the user to do.
@@ -76,6 +79,8 @@ class Receiver:
         self.sink = sink
         self.max_bytes = max_bytes
         self.size = 0
+        #: Bytes the sink has taken (``size`` counts those received; they differ while a thread writes).
+        self.written = 0
         self.content_type: str | None = None
         self._digest = hashlib.sha256()
 
@@ -122,15 +127,23 @@ class Receiver:
                 f"{self.size} bytes written to the sink are incomplete",
                 TOO_LARGE_HINT,
             )
+        self._deliver(chunk)
+        self.size += len(chunk)
+
+    def _deliver(self, chunk: bytes) -> None:
+        """Write one chunk to the sink and digest it."""
         try:
             self.sink.write(chunk)
         except OSError as err:  # a full disk: not the server's fault, and not retried
             raise DataloreError(
                 f"Could not {self.call.action} ({self.call.where}): writing to the sink failed after "
-                f"{self.size} bytes ({describe(err)})."
+                f"{self.written} bytes ({describe(err)})."
             ) from None
-        self.size += len(chunk)
+        self.written += len(chunk)
         self._digest.update(chunk)
+
+    def close(self) -> None:
+        """Release what the receiver holds (nothing here; a thread in ``ThreadedReceiver``)."""
 
     def result(self) -> Downloaded:
         """Return what was written."""
@@ -154,6 +167,7 @@ class Receiver:
             self.sink.seek(0)  # type: ignore[attr-defined]
             self.sink.truncate()  # type: ignore[attr-defined]
         self.size = 0
+        self.written = 0
         self.content_type = None
         self._digest = hashlib.sha256()
 
@@ -161,6 +175,64 @@ class Receiver:
         return DataloreResponseError(
             f"Could not {self.call.action} ({self.call.where}): {what}. It is not retried{hint}."
         )
+
+
+class ThreadedReceiver(Receiver):
+    """
+    A receiver that digests and writes in a thread of its own, while the next chunk is read from the
+    socket: SHA-256 and file writes release the GIL, so the digest costs no throughput. At most
+    :data:`QUEUED_CHUNKS` chunks wait between the two (bounded memory). A failed write surfaces at the
+    next chunk or at the end; :meth:`close` stops the thread whatever happened.
+    """
+
+    #: Chunks read but not yet written, at most.
+    QUEUED_CHUNKS = 8
+
+    def __init__(self, call: Call, sink: Sink, max_bytes: int) -> None:
+        super().__init__(call, sink, max_bytes)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUED_CHUNKS)
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    def _deliver(self, chunk: bytes) -> None:
+        self._raise_failure()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="datalore-download-writer", daemon=True)
+            self._thread.start()
+        self._queue.put(chunk)
+
+    def _work(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._failure is None:  # after a failure, only drain: the reader must never block
+                try:
+                    super()._deliver(chunk)
+                except BaseException as err:
+                    self._failure = err
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def _drain(self) -> None:
+        """Wait until every queued chunk is written; stop the thread."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def result(self) -> Downloaded:
+        self._drain()
+        self._raise_failure()
+        return super().result()
+
+    def restart(self, failed: AttemptFailed) -> None:
+        self._drain()
+        self._raise_failure()  # a sink that failed is final, whatever the server did
+        super().restart(failed)
+
+    def close(self) -> None:
+        self._drain()
 
 
 class UploadBody:

@@ -20,8 +20,8 @@ from airflow_provider_datalore.transport.streams import (
     CHUNK_BYTES,
     UPLOAD_CONTENT_TYPE,
     Downloaded,
-    Receiver,
     Sink,
+    ThreadedReceiver,
     UploadBody,
     call_url,
     rewind_upload,
@@ -118,7 +118,7 @@ class SyncTransport:
         timeout: float | None = None,
     ) -> Downloaded:
         """
-        Send the call and stream its reply's body to ``sink``, 64 KiB at a time; return what was written.
+        Send the call and stream its reply's body to ``sink``, 256 KiB at a time; return what was written.
 
         Each attempt has ``timeout`` seconds in all, the whole body included. A retry (the call's
         endpoint allows it) first empties the sink with ``seek(0)`` and ``truncate()``; a failure after
@@ -133,7 +133,7 @@ class SyncTransport:
         """
         attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
         url = call_url(self.settings.base_url, call)
-        receiver = Receiver(call, sink, max_bytes)
+        receiver = ThreadedReceiver(call, sink, max_bytes)
 
         def read(response: requests.Response) -> bytes:
             if not 200 <= response.status_code < 300:
@@ -148,14 +148,17 @@ class SyncTransport:
                 receiver.write(chunk)
             return b""
 
-        while True:
-            try:
-                self._attempt(call, attempts.budget(), url, read, idle=self.settings.timeout, json=body)
-                return receiver.result()
-            except AttemptFailed as failed:
-                delay = attempts.wait_after(failed)
-                receiver.restart(failed)
-                time.sleep(delay)
+        try:
+            while True:
+                try:
+                    self._attempt(call, attempts.budget(), url, read, idle=self.settings.timeout, json=body)
+                    return receiver.result()
+                except AttemptFailed as failed:
+                    delay = attempts.wait_after(failed)
+                    receiver.restart(failed)
+                    time.sleep(delay)
+        finally:
+            receiver.close()
 
     def upload(
         self,
