@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 TOKEN = "emulator-token"
 RUN_PATH = "/api/run/v1/notebook"
 INTERACTIVE_PATH = "/api/computation/v1/notebook"
+NOTEBOOK_API = "/api/notebook/v1"
+NOTEBOOK = "demo/sales-report"
 
 
 class ApiClient:
@@ -61,6 +63,57 @@ class ApiClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+class FilesClient:
+    """Speak to an emulator's Notebook API file endpoints over real HTTP, about one notebook."""
+
+    def __init__(
+        self, emulator: DataloreEmulator, token: str | None = TOKEN, notebook: str = NOTEBOOK
+    ) -> None:
+        self.api = ApiClient(emulator, token)
+        self.owner, self.notebook = notebook.split("/")
+
+    @property
+    def ref(self) -> dict[str, str]:
+        return {"ownerId": self.owner, "id": self.notebook}
+
+    def post(self, endpoint: str, body: Any, **kwargs: Any) -> requests.Response:
+        """POST ``body`` as JSON to ``/api/notebook/v1/<endpoint>``."""
+        kwargs.setdefault("timeout", 30)
+        url = f"{self.api.base}{NOTEBOOK_API}/{endpoint}"
+        return self.api.session.post(url, json=body, headers=self.api.headers, **kwargs)
+
+    def list(self, directory: str = "data/notebook_files") -> requests.Response:
+        return self.post("files", {"notebookId": self.ref, "directory": directory})
+
+    def names(self, directory: str = "data/notebook_files") -> list[str]:
+        response = self.list(directory)
+        assert response.status_code == 200, response.text
+        return [entry["name"] for entry in response.json()["files"]]
+
+    def download(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.post("file", {"notebookId": self.ref, "filePath": path}, **kwargs)
+
+    def exists(self, path: str) -> requests.Response:
+        return self.post("file/exists", {"notebookId": self.ref, "filePath": path})
+
+    def delete(self, path: str) -> requests.Response:
+        return self.post("file/delete", {"notebookId": self.ref, "filePath": path})
+
+    def upload(self, directory: str, name: str, data: Any) -> requests.Response:
+        """Upload ``data`` (bytes or a file object) as the multipart field ``file`` named ``name``."""
+        query = {"ownerId": self.owner, "notebookId": self.notebook, "directory": directory}
+        return self.api.session.post(
+            f"{self.api.base}{NOTEBOOK_API}/file/upload",
+            params=query,
+            files={"file": (name, data)},
+            headers=self.api.headers,
+            timeout=60,
+        )
+
+    def close(self) -> None:
+        self.api.close()
 
 
 class RawConnection:
@@ -188,6 +241,20 @@ def client_for() -> Iterator[Callable[..., ApiClient]]:
         client = ApiClient(emulator, token)
         clients.append(client)
         return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def files_for() -> Iterator[Callable[..., FilesClient]]:
+    """Return a factory of file clients for an emulator, a token and a notebook (``owner/id``)."""
+    clients: list[FilesClient] = []
+
+    def make(emulator: DataloreEmulator, token: str | None = TOKEN, notebook: str = NOTEBOOK) -> FilesClient:
+        clients.append(FilesClient(emulator, token, notebook))
+        return clients[-1]
 
     yield make
     for client in clients:
