@@ -7,7 +7,7 @@ VENV := .venv
 VENV_BENCH := .venv-bench
 UV_FLAGS := --quiet
 # (a variable: a comma inside $(call ...) would split the argument)
-DEV_INSTALL := -e ".[test,lint,topology]"
+DEV_INSTALL := -e ".[test,lint,topology,s3]"
 
 .PHONY: help demo test lint test-dev test-dist test-matrix test-system test-topology dist emulator lock clean bench screenshots
 

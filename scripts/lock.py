@@ -84,9 +84,10 @@ def main() -> int:
     try:
         for line, (airflow, released) in RELEASES.items():
             # The newest line is tested on Python 3.13 too: --universal also pins what 3.12+ needs. Its
-            # file also pins the production-topology suite's extra (make test-topology runs on it).
+            # file also pins what only the development environment installs (the Makefile's DEV_INSTALL):
+            # the production-topology suite's extra (make test-topology runs on it) and the S3 tests' one.
             options = ["--universal"] if line == newest else []
-            extras = "test,lint,topology" if line == newest else "test,lint"
+            extras = "test,lint,topology,s3" if line == newest else "test,lint"
             lock(uv, f"airflow-{line}.txt", airflow, released, *options, extras=extras)
         lock(uv, "lowest-direct.txt", *RELEASES[newest], "--resolution", "lowest-direct")
     except subprocess.CalledProcessError as exc:

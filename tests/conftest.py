@@ -24,6 +24,9 @@ import pytest
 from tests.constants import TOKEN
 from tests.helpers import AIRFLOW_2, AIRFLOW_3_0
 
+#: S3 on a local moto server for any test: the ``s3_server`` and ``s3_bucket`` fixtures (the module says how).
+pytest_plugins = ["tests.s3_server"]
+
 if not AIRFLOW_2:
     # Every dag.test() task builds the in-process Execution API app (Cadwyn's versioned routers: about
     # 2 s of CPU) anew below Airflow 3.3, which caches it (functools.lru_cache). Cache it here as 3.3

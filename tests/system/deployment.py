@@ -47,6 +47,8 @@ class AirflowDeployment:
     :param dag_files: DAG files copied into the deployment's own DAGs folder.
     :param emulator_config: The emulator's config (tokens, notebooks, faults) as JSON-ready data.
     :param token: The API token of the ``datalore_default`` connection.
+    :param extra_env: More environment for the Airflow processes, e.g. a connection (``AIRFLOW_CONN_*``:
+        the processes get none of this process's Airflow settings), such as ``s3_server.airflow_env()``.
     """
 
     #: The Airflow services, in start order (a subclass may run others, or several of one kind).
@@ -58,8 +60,10 @@ class AirflowDeployment:
         dag_files: Iterable[Path],
         emulator_config: dict[str, Any],
         token: str,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
+        self.extra_env = dict(extra_env or {})
         self.home = workdir / "airflow-home"
         self.dags_folder = workdir / "dags"
         self.process_logs = workdir / "process-logs"
@@ -200,6 +204,7 @@ class AirflowDeployment:
                 ),
             }
         )
+        env.update(self.extra_env)
         return env
 
     # -- readiness ----------------------------------------------------------------------------------
