@@ -30,6 +30,24 @@ def normalize_parameters(parameters: object) -> list[dict[str, str]] | None:
     """
     if parameters is None:
         return None
+    result: list[dict[str, str]] = []
+    for name, value in parameter_pairs(parameters):
+        if value is None:
+            log_parameter_left_out(name)
+            continue
+        result.append({"name": name, "value": format_parameter_value(name, value)})
+    return result
+
+
+def parameter_pairs(parameters: object) -> list[tuple[str, object]]:
+    """
+    Return ``(name, value)`` pairs of parameters in either form, in order, ``None`` values kept.
+
+    The shape checks both the run operator's parameters and the interactive run's control values share.
+
+    :param parameters: ``{name: value}`` or a list of ``{"name": ..., "value": ...}``.
+    :raises ValueError: Another shape, a name that is not a non-empty string, a name given twice.
+    """
     if isinstance(parameters, Mapping):
         pairs = list(parameters.items())
     elif isinstance(parameters, Sequence) and not isinstance(parameters, (str, bytes)):
@@ -39,7 +57,7 @@ def normalize_parameters(parameters: object) -> list[dict[str, str]] | None:
             f"parameters {show(parameters)} is a {type(parameters).__name__}; expected a dict "
             "{name: value} or a list of {'name': ..., 'value': ...}"
         )
-    result: list[dict[str, str]] = []
+    checked: list[tuple[str, object]] = []
     seen: set[str] = set()
     for name, value in pairs:
         if not isinstance(name, str) or not name.strip():
@@ -50,11 +68,13 @@ def normalize_parameters(parameters: object) -> list[dict[str, str]] | None:
         if name in seen:
             raise ValueError(f"parameter {show(name)} is given more than once; expected each name once")
         seen.add(name)
-        if value is None:
-            log.info("Parameter %r is None: it is left out, so the notebook keeps its own value.", name)
-            continue
-        result.append({"name": name, "value": format_parameter_value(name, value)})
-    return result
+        checked.append((name, value))
+    return checked
+
+
+def log_parameter_left_out(name: str) -> None:
+    """Log that a parameter whose value is None is left out."""
+    log.info("Parameter %r is None: it is left out, so the notebook keeps its own value.", name)
 
 
 def format_parameter_value(name: str, value: object) -> str:
