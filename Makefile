@@ -9,7 +9,7 @@ UV_FLAGS := --quiet
 # (a variable: a comma inside $(call ...) would split the argument)
 DEV_INSTALL := -e ".[test,lint,topology,s3]"
 
-.PHONY: help demo test lint test-dev test-dist test-matrix test-system test-topology dist emulator lock clean bench screenshots
+.PHONY: help demo test lint test-dev test-dist test-matrix test-s3 test-system test-topology dist emulator lock clean bench screenshots
 
 help:
 	@echo "make demo   - run a notebook through Airflow against the local Datalore emulator"
@@ -43,7 +43,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint test-dist test-matrix test-system test-topology
+test: lint test-dist test-matrix test-s3 test-system test-topology
 
 # The sdist and the wheel that would be published, checked as a package index would (twine).
 dist: $(TOOLS)/.installed
@@ -65,6 +65,11 @@ test-matrix: $(TOOLS)/.installed dist
 # The quick loop while developing: the editable install on Airflow 3.3.
 test-dev: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest
+
+# The transfers with S3 on Airflow's side (tests/s3): moto's server on loopback, the AWS provider's
+# connection; in the development environment only, which has the s3 extra (the matrix lines skip them).
+test-s3: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q tests/s3
 
 # A real Airflow 3.3 (api-server, scheduler, dag-processor, triggerer) on loopback, with the emulator.
 test-system: $(VENV)/.installed

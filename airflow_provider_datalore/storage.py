@@ -46,21 +46,50 @@ def storage_path(location: object, conn_id: str | None = None, *, what: str = "p
     return ObjectStoragePath(location.strip(), conn_id=conn_id)
 
 
+def public_uri(path: ObjectStoragePath) -> str:
+    """
+    Return the path's URI as a user names the object: ``s3://bucket/key``, a local path as given.
+
+    Airflow's ``str()`` of a path with a connection puts the connection id where a URI's user goes
+    (``s3://aws_lake@bucket/key``); XCom, asset events and lineage get the object's own URI.
+    """
+    text = str(path)
+    conn_id = getattr(path, "conn_id", None)
+    prefix = f"{path.protocol}://{conn_id}@"
+    if conn_id and text.startswith(prefix):
+        return f"{path.protocol}://{text[len(prefix) :]}"
+    return text
+
+
 def is_local(path: ObjectStoragePath) -> bool:
     """Whether a path is on the local file system."""
     return path.protocol in LOCAL_PROTOCOLS
 
 
+#: Object stores whose files honour fsspec's ``autocommit=False``: closing such a file uploads its parts
+#: but creates no object; ``commit()`` completes it at once, ``discard()`` aborts it (s3fs: a multipart
+#: upload, completed or aborted; tests/s3 shows both). Other stores write a temporary object and move it.
+UNCOMMITTED_WRITE_PROTOCOLS = ("s3", "s3a")
+
+
 @contextmanager
 def atomic_write(target: ObjectStoragePath) -> Iterator[BinaryIO]:
     """
-    Open a temporary file beside ``target`` for writing; move it to ``target`` once the block succeeds.
+    Open ``target`` for a write that appears complete under its name once the block succeeds, or not at all.
 
-    On any failure the temporary file is removed, and ``target`` is as it was: a reader sees the whole
-    file under its final name or nothing (a local move is a rename; an object store's is a copy of a
-    complete object). A process killed mid-write can leave ``.<name>.<random>.part`` behind, never
-    ``<name>``.
+    - Local: a temporary file beside ``target`` (``.<name>.<random>.part``), renamed into place.
+    - S3: the object itself, opened with ``autocommit=False``: committed after the block, discarded on
+      any failure, so no partial object and no temporary key (a killed process leaves an incomplete
+      multipart upload, which S3 never shows as an object; a bucket lifecycle rule removes it).
+    - Any other store: a temporary object beside ``target``, moved into place (a copy of a complete
+      object); a killed process can leave the ``.part`` object behind, never ``<name>``.
+
+    On failure ``target`` is as it was.
     """
+    if target.protocol in UNCOMMITTED_WRITE_PROTOCOLS:
+        with _uncommitted_write(target) as sink:
+            yield sink
+        return
     temp = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.part"
     if is_local(target):
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +102,67 @@ def atomic_write(target: ObjectStoragePath) -> Iterator[BinaryIO]:
             if temp.exists():
                 temp.unlink()
         raise
+
+
+@contextmanager
+def _uncommitted_write(target: ObjectStoragePath) -> Iterator[BinaryIO]:
+    sink = UncommittedObject(target)
+    try:
+        yield sink  # type: ignore[misc]
+        sink.commit()
+    except BaseException:
+        with suppress(Exception):
+            sink.discard()
+        raise
+
+
+class UncommittedObject:
+    """
+    An object-store write with ``autocommit=False`` that can start over: a download that fails part-way
+    and is retried rewinds its sink (``seek(0)``, ``truncate()``), which here aborts the upload so far
+    and begins a new one.
+
+    :param target: The object to write; nothing appears under its name before :meth:`commit`.
+    """
+
+    def __init__(self, target: ObjectStoragePath) -> None:
+        self._target = target
+        self._file = target.open("wb", autocommit=False)
+
+    def write(self, data: bytes) -> int:
+        return int(self._file.write(data))
+
+    def tell(self) -> int:
+        return int(self._file.tell())
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Go back to the start (the only place a write can go back to): the upload begins again."""
+        if (offset, whence) != (0, 0):
+            raise OSError(f"an object being written can only go back to its start, not to {offset}, {whence}")
+        if self._file.tell():
+            self.discard()
+            self._file = self._target.open("wb", autocommit=False)
+        return 0
+
+    def truncate(self, size: int | None = None) -> int:
+        """Empty the object (already empty after ``seek(0)``)."""
+        if size not in (None, 0) or self._file.tell():
+            raise OSError("an object being written can only be emptied after seek(0)")
+        return 0
+
+    def commit(self) -> None:
+        """Make the object appear whole under its name."""
+        self._file.close()
+        self._file.commit()
+
+    def discard(self) -> None:
+        """Drop what was written; nothing appears under the name."""
+        with suppress(Exception):
+            self._file.close()  # before discard, which drops the buffer that close still needs
+        self._file.discard()
 
 
 def within(folder: ObjectStoragePath, relative: str) -> ObjectStoragePath:

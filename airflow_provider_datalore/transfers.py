@@ -122,7 +122,7 @@ def download_files(
 ) -> list[dict[str, Any]]:
     """Download each planned file below ``destination``; return the entries for XCom."""
     from airflow_provider_datalore.exceptions import DataloreNotFoundError
-    from airflow_provider_datalore.storage import within
+    from airflow_provider_datalore.storage import public_uri, within
 
     entries = []
     for item in planned:
@@ -139,7 +139,12 @@ def download_files(
                 server_message=err.server_message,
             ) from None
         entries.append(
-            {"source": item.source, "destination": str(target), "size": done.size, "sha256": done.sha256}
+            {
+                "source": item.source,
+                "destination": public_uri(target),
+                "size": done.size,
+                "sha256": done.sha256,
+            }
         )
     return entries
 

@@ -10,7 +10,9 @@ Move data through a notebook: extract, upload it to the notebook, run it, downlo
    (XCom ``downloads``, and the ``extra`` of the ``reports`` asset's event).
 4. ``read_summary`` reads the downloaded file, as any downstream task would.
 
-The lake's URI is the DAG's ``lake`` param (default: ``$DATALORE_EXAMPLE_LAKE`` or a folder in /tmp).
+The lake's URI is the DAG's ``lake`` param (default: ``$DATALORE_EXAMPLE_LAKE`` or a folder in /tmp), and
+the connection of its store ``$DATALORE_EXAMPLE_LAKE_CONN_ID`` (e.g. ``aws_default`` for an ``s3://`` lake;
+none for a folder).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from airflow_provider_datalore.operators.datalore import DataloreRunNotebookOper
 from airflow_provider_datalore.operators.files import DataloreUploadFilesOperator
 
 LAKE = os.environ.get("DATALORE_EXAMPLE_LAKE", "file:///tmp/datalore-example-lake")
+LAKE_CONN_ID = os.environ.get("DATALORE_EXAMPLE_LAKE_CONN_ID") or None
 #: Updated by each successful run: its events' ``extra`` lists the files downloaded (``datalore_downloads``).
 REPORTS = Asset(f"{LAKE}/reports")
 
@@ -43,8 +46,9 @@ with DAG(
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
         assert params is not None
-        path = ObjectStoragePath(f"{params['lake']}/extracts/{ds}/orders.csv")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = ObjectStoragePath(f"{params['lake']}/extracts/{ds}/orders.csv", conn_id=LAKE_CONN_ID)
+        if path.protocol in ("", "file", "local"):
+            path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("order_id,region,amount\n1,EMEA,120.50\n2,AMER,99.00\n3,EMEA,42.00\n")
         return str(path)
 
@@ -54,6 +58,7 @@ with DAG(
         task_id="upload_orders",
         notebook_id="demo/sales-report",
         source=orders,
+        source_conn_id=LAKE_CONN_ID,
         directory="data/notebook_files",
     )
 
@@ -66,6 +71,7 @@ with DAG(
         poll_interval=30,
         download_paths=["data/notebook_files/summary.csv"],
         download_to="{{ params.lake }}/reports/{{ ds }}/",
+        download_conn_id=LAKE_CONN_ID,
         outlets=[REPORTS],
     )
 
@@ -75,7 +81,7 @@ with DAG(
         from airflow.providers.common.compat.sdk import ObjectStoragePath
 
         (summary,) = downloads
-        lines = ObjectStoragePath(summary["destination"]).read_text().splitlines()
+        lines = ObjectStoragePath(summary["destination"], conn_id=LAKE_CONN_ID).read_text().splitlines()
         print(
             f"{summary['source']} -> {summary['destination']}: {len(lines) - 1} rows, sha256 {summary['sha256']}"
         )
