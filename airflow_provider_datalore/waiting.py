@@ -4,43 +4,32 @@ from __future__ import annotations
 
 import datetime
 import time
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 # A DAG file imports this module on every parse: only what defines the classes is imported here, the
 # rest where it is used (docs/benchmarks.md, "import cost").
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY
+from airflow_provider_datalore.task_hook import DataloreTaskHookMixin
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_datalore.events import RunEvent
-    from airflow_provider_datalore.hooks.datalore import DataloreHook
 
 #: Extra time Airflow's own deferral timeout allows beyond the trigger's deadline, so that the trigger's
 #: clearer "timeout" event arrives first.
 DEFERRAL_GRACE = datetime.timedelta(minutes=5)
 
 
-class DataloreRunWaitMixin:
+class DataloreRunWaitMixin(DataloreTaskHookMixin):
     """
     The hook, the deferral to the trigger, and the one path from a finished wait (a trigger event or a
     sync poll) to the task's result or error.
     """
 
-    datalore_conn_id: str
-    hook_params: dict[str, Any] | None = None
     if TYPE_CHECKING:
         log: Any
         defer: Any  # BaseOperator.defer
-
-    @cached_property
-    def hook(self) -> DataloreHook:
-        """The hook for ``datalore_conn_id``, with the task's ``hook_params`` (checked here)."""
-        from airflow_provider_datalore.checks import check_hook_params
-        from airflow_provider_datalore.hooks.datalore import DataloreHook
-
-        return DataloreHook(datalore_conn_id=self.datalore_conn_id, **check_hook_params(self.hook_params))
 
     def defer_until_finished(
         self, run_id: str, poll_seconds: float, timeout_seconds: float, notebook_id: str | None = None

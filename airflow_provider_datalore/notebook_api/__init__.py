@@ -12,3 +12,5 @@ the method's. ``endpoints`` and ``notebook`` import nothing from Airflow: the em
 from __future__ import annotations
 
 PREFIX = "/api/notebook/v1"
+#: The code cells' working directory: where a notebook opens ``orders.csv`` from, and writes ``out.csv`` to.
+DEFAULT_DIRECTORY = "data/notebook_files"

@@ -16,9 +16,8 @@ from typing import Any
 
 from airflow_provider_datalore.clipping import clip, show
 from airflow_provider_datalore.exceptions import DataloreResponseError
+from airflow_provider_datalore.notebook_api import DEFAULT_DIRECTORY as DEFAULT_DIRECTORY
 
-#: Where a notebook's code reads and writes files with relative paths.
-DEFAULT_DIRECTORY = "data/notebook_files"
 #: Characters of a notebook path at most.
 MAX_PATH_CHARS = 1024
 #: Characters that make a path a glob.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
@@ -10,6 +9,8 @@ from airflow.providers.common.compat.sdk import BaseOperator
 # A DAG file imports this module on every parse: only what defines the classes is imported here.
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
+from airflow_provider_datalore.notebook_api import DEFAULT_DIRECTORY
+from airflow_provider_datalore.task_hook import DataloreTaskHookMixin
 
 if TYPE_CHECKING:
     import datetime
@@ -17,29 +18,15 @@ if TYPE_CHECKING:
 
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_datalore.hooks.datalore import DataloreHook
 
-DEFAULT_DIRECTORY = "data/notebook_files"
-
-
-class _DataloreFilesOperator(BaseOperator):
+class _DataloreFilesOperator(DataloreTaskHookMixin, BaseOperator):
     """The hook and the checks that both file operators share."""
 
     operator_extra_links = (DataloreNotebookLink(),)
     ui_color = "#6B57FF"
     ui_fgcolor = "#FFFFFF"
-    datalore_conn_id: str
-    hook_params: dict[str, Any] | None
     notebook_id: str
     transfer_timeout: datetime.timedelta | float | None
-
-    @cached_property
-    def hook(self) -> DataloreHook:
-        """The hook for ``datalore_conn_id``, with the task's ``hook_params`` (checked here)."""
-        from airflow_provider_datalore.checks import check_hook_params
-        from airflow_provider_datalore.hooks.datalore import DataloreHook
-
-        return DataloreHook(datalore_conn_id=self.datalore_conn_id, **check_hook_params(self.hook_params))
 
     def _start(self, context: Context) -> float | None:
         """Check the common arguments, push the notebook's URL; return the transfer timeout."""
