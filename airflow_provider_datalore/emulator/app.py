@@ -39,6 +39,7 @@ def create_app(state: EmulatorState, prefix: str = "") -> web.Application:
     app.router.add_get(f"{CONTROL_PREFIX}/journal", _control_journal)
     app.router.add_get(f"{CONTROL_PREFIX}/runs", _control_runs)
     app.router.add_get(f"{CONTROL_PREFIX}/interactive", _control_interactive)
+    app.router.add_get(f"{CONTROL_PREFIX}/notebooks/{{owner}}/{{notebook}}", _control_notebook)
     app.router.add_get(f"{CONTROL_PREFIX}/faults", _control_pending_faults)
     app.router.add_post(f"{CONTROL_PREFIX}/faults", _control_add_faults)
     app.router.add_post(f"{CONTROL_PREFIX}/reset", _control_reset)
@@ -195,6 +196,15 @@ async def _control_runs(request: web.Request) -> web.StreamResponse:
 
 async def _control_interactive(request: web.Request) -> web.StreamResponse:
     return web.json_response(request.app[STATE_KEY].interactive_runs())
+
+
+async def _control_notebook(request: web.Request) -> web.StreamResponse:
+    notebook_id = f"{request.match_info['owner']}/{request.match_info['notebook']}"
+    try:
+        snapshot = request.app[STATE_KEY].notebook_snapshot(notebook_id)
+    except KeyError:
+        return web.json_response({"error": f"no notebook {notebook_id}"}, status=404)
+    return web.json_response(snapshot)
 
 
 async def _control_pending_faults(request: web.Request) -> web.StreamResponse:

@@ -20,6 +20,7 @@ from airflow_provider_datalore.emulator.fault_rules import FAULT_ACTIONS as FAUL
 from airflow_provider_datalore.emulator.fault_rules import check_fault
 from airflow_provider_datalore.emulator.notebooks import Artifact as Artifact
 from airflow_provider_datalore.emulator.notebooks import Notebook as Notebook
+from airflow_provider_datalore.emulator.sales_report import sales_report_cells
 from airflow_provider_datalore.emulator.tokens import (
     ALL_NOTEBOOKS,
     TokenSettings,
@@ -143,11 +144,16 @@ class EmulatorConfig:
 
     @classmethod
     def default(cls) -> EmulatorConfig:
-        """Return the default config: one editor token on a 2-poll notebook, viewer on another."""
+        """Return the default config: one editor token on a 2-poll notebook with cells, viewer on another."""
         return cls(
             tokens={DEFAULT_TOKEN: {DEFAULT_NOTEBOOK: "editor", READ_ONLY_NOTEBOOK: "viewer"}},
             notebooks=[
-                Notebook(id=DEFAULT_NOTEBOOK, polls=2, artifacts=(Artifact(name="sales-report.ipynb"),)),
+                Notebook(
+                    id=DEFAULT_NOTEBOOK,
+                    polls=2,
+                    artifacts=(Artifact(name="sales-report.ipynb"),),
+                    cells=sales_report_cells(),
+                ),
                 Notebook(id=READ_ONLY_NOTEBOOK),
             ],
         )

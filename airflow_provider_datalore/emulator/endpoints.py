@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from airflow_provider_datalore.emulator import handlers
+from airflow_provider_datalore.emulator import handlers, notebook_handlers
+from airflow_provider_datalore.emulator.notebook_requests import (
+    parse_cell_request,
+    parse_cells_request,
+    parse_cells_run,
+    parse_control_update,
+    parse_publish_request,
+)
 from airflow_provider_datalore.emulator.validation import (
     parse_directory_request,
     parse_file_request,
@@ -112,9 +119,72 @@ API_ENDPOINTS: tuple[Endpoint, ...] = (
         api="notebook",
         method="POST",
         path=f"{NOTEBOOK_API_PREFIX}/kernel/status",
-        handler=handlers.kernel_status,
+        handler=notebook_handlers.kernel_status,
         parse=parse_notebook_ref,
         malformed_body=b'{"state": "REA',
+    ),
+    Endpoint(
+        name="kernel_interrupt",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/kernel/interrupt",
+        handler=notebook_handlers.kernel_interrupt,
+        parse=parse_notebook_ref,
+        malformed_body=b'{"interrupted": tr',
+    ),
+    Endpoint(
+        name="cells",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/cells",
+        handler=notebook_handlers.list_cells,
+        parse=parse_cells_request,
+        malformed_body=b'{"cells": [], "cellsWithOutputs": [{"cellId": "lo',
+    ),
+    Endpoint(
+        name="cell",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/cell",
+        handler=notebook_handlers.get_cell,
+        parse=parse_cell_request,
+        malformed_body=b'{"cell": {"cellId": "kpi", "executionStatus": "VAL',
+    ),
+    Endpoint(
+        name="cell_outputs",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/cell/outputs",
+        handler=notebook_handlers.cell_outputs,
+        parse=parse_cell_request,
+        malformed_body=b'{"cellId": "kpi", "executionStatus": "STAR',
+    ),
+    Endpoint(
+        name="control_update",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/cell/controls/update",
+        handler=notebook_handlers.update_control,
+        parse=parse_control_update,
+        malformed_body=b'{"cellId": "region", "appl',
+    ),
+    Endpoint(
+        name="cells_run",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/cells/run",
+        handler=notebook_handlers.run_cells,
+        parse=parse_cells_run,
+        malformed_body=b'{"results": [{"cellId": "lo',
+    ),
+    Endpoint(
+        name="report_publish",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/report/publish",
+        handler=notebook_handlers.publish_report,
+        parse=parse_publish_request,
+        malformed_body=b'{"reportId": "r',
     ),
     Endpoint(
         name="files",

@@ -109,30 +109,19 @@ def run_status(state: EmulatorState, incoming: Incoming, _: None) -> Outcome:
 
 def run_interactive(state: EmulatorState, incoming: Incoming, notebook_id: str) -> Outcome:
     """
-    Start an interactive run; the answer takes the server's shape and is held ``interactive_seconds``.
+    Start an interactive run (every cell); the answer takes the server's shape and is held ``interactive_seconds``
+    (and, with the notebook's ``interactive_waits``, until its cells have run).
 
     :param state: the emulator's state.
     :param incoming: the request.
     :param notebook_id: the notebook its body names.
     """
     assert incoming.token is not None
-    state.start_interactive(incoming.token, notebook_id)
-    return Outcome(interactive_reply(state.interactive_reply), wait=state.interactive_seconds)
+    held = state.start_interactive(incoming.token, notebook_id)
+    return Outcome(interactive_reply(state.interactive_reply), wait=held)
 
 
-# The Notebook API
-
-
-def kernel_status(state: EmulatorState, incoming: Incoming, notebook_id: str) -> Outcome:
-    """
-    Answer the state of the notebook's kernel.
-
-    :param state: the emulator's state.
-    :param incoming: the request.
-    :param notebook_id: the notebook its body names, as ``"owner/id"``.
-    """
-    assert incoming.token is not None
-    return Outcome(Reply.json(200, state.kernel_status(incoming.token, notebook_id)))
+# The Notebook API: files (cells, kernel and report: ``notebook_handlers``)
 
 
 def list_files(state: EmulatorState, incoming: Incoming, request: FileRequest) -> Outcome:

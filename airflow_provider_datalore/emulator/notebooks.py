@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_datalore.emulator.cells import Cell, parse_cells
 from airflow_provider_datalore.emulator.checks import (
     as_list,
     check_choice,
@@ -19,6 +20,7 @@ from airflow_provider_datalore.emulator.checks import (
     show,
 )
 from airflow_provider_datalore.emulator.files import FileContent, contents_to_json, parse_file_contents
+from airflow_provider_datalore.emulator.reports import parse_publications
 from airflow_provider_datalore.run_api import STATUS_FIELDS
 
 OUTCOMES = ("success", "failure")
@@ -79,6 +81,14 @@ class Notebook:
     files: Mapping[str, FileContent] = field(default_factory=dict, hash=False)
     #: The files a run writes into the notebook's tree when it finishes successfully, as ``files``.
     run_writes: Mapping[str, FileContent] = field(default_factory=dict, hash=False)
+    #: The notebook's cells (Notebook API), in order; see ``cells`` and docs/emulator-notebook.md.
+    cells: tuple[Cell, ...] = field(default=(), hash=False)
+    #: After an interactive start, this many ``/kernel/status`` reads answer READY, the cells unchanged.
+    kernel_boot_polls: int = 0
+    #: The interactive call answers once every cell has executed (polls ignored); false: at once.
+    interactive_waits: bool = False
+    #: The report publications it has: ``{"STATIC" | "INTERACTIVE": reportId}``.
+    publications: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         check_notebook_id(self.id, "id")
@@ -115,6 +125,18 @@ class Notebook:
         object.__setattr__(self, "omit_fields", tuple(omitted))
         object.__setattr__(self, "files", parse_file_contents(self.files, f"{what} 'files'"))
         object.__setattr__(self, "run_writes", parse_file_contents(self.run_writes, f"{what} 'run_writes'"))
+        object.__setattr__(self, "cells", parse_cells(self.cells, self.id))
+        if not is_int(self.kernel_boot_polls) or self.kernel_boot_polls < 0:
+            raise ValueError(
+                f"{what} 'kernel_boot_polls' must be an integer >= 0, got {show(self.kernel_boot_polls)}"
+            )
+        if not isinstance(self.interactive_waits, bool):
+            raise ValueError(
+                f"{what} 'interactive_waits' must be a boolean, got {show(self.interactive_waits)}"
+            )
+        object.__setattr__(
+            self, "publications", parse_publications(self.publications, f"{what} 'publications'")
+        )
 
     @property
     def owner(self) -> str:
@@ -163,6 +185,10 @@ class Notebook:
             "omit_fields": list(self.omit_fields),
             "files": contents_to_json(self.files),
             "run_writes": contents_to_json(self.run_writes),
+            "cells": [cell.to_dict() for cell in self.cells],
+            "kernel_boot_polls": self.kernel_boot_polls,
+            "interactive_waits": self.interactive_waits,
+            "publications": dict(self.publications),
         }
         if self.artifacts_reply is not ABSENT:
             data["artifacts_reply"] = copy.deepcopy(self.artifacts_reply)
@@ -186,6 +212,10 @@ _NOTEBOOK_KEYS = (
     "omit_fields",
     "files",
     "run_writes",
+    "cells",
+    "kernel_boot_polls",
+    "interactive_waits",
+    "publications",
 )
 
 

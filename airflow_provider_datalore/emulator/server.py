@@ -211,6 +211,18 @@ class DataloreEmulator:
         """Return the notebook IDs of the interactive runs requested, in order."""
         return self._state.interactive_runs()
 
+    def notebook_state(self, notebook_id: str) -> dict[str, Any]:
+        """
+        Return a notebook's kernel, cells and report publications as they stand, without counting a read.
+
+        ``{"notebook_id", "kernel": {"state", "runningCellId", "booting", "executionCounter", "variables",
+        "queued", "cells": [<the /cell/outputs reply> + "cellType", "control"]}, "reports": {type: reportId},
+        "publishes": [...]}``; KeyError for an unknown notebook.
+
+        :param notebook_id: ``owner/notebook``.
+        """
+        return self._state.notebook_snapshot(notebook_id)
+
     @property
     def pending_faults(self) -> list[Fault]:
         """Return the faults still queued, with their remaining ``times``."""

@@ -1,7 +1,13 @@
-"""Thread-safe state of the emulator: tokens, notebooks, runs, fault queues and the request journal."""
+"""
+Thread-safe state of the emulator: tokens, notebooks, runs, fault queues and the request journal.
+
+Each notebook's kernel and cells (``kernel``) and report publications (``reports``) live in their own
+modules; ``notebook`` hands one notebook's to a handler under the state's lock, its access checked.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import secrets
@@ -9,93 +15,26 @@ import string
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_datalore.emulator.config import EmulatorConfig, Fault
 from airflow_provider_datalore.emulator.errors import ApiError
 from airflow_provider_datalore.emulator.file_tree import FileStore
+from airflow_provider_datalore.emulator.journal import JournalEntry, JournalSlot
 from airflow_provider_datalore.emulator.notebooks import Notebook
+from airflow_provider_datalore.emulator.runs import Run
+from airflow_provider_datalore.emulator.sessions import NotebookSession
 from airflow_provider_datalore.emulator.status_reply import artifact_path, status_reply
 from airflow_provider_datalore.emulator.tokens import ALL_NOTEBOOKS, ApiToken, as_api_token, check_token
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from airflow_provider_datalore.emulator.validation import RunRequest
 
+__all__ = ["EmulatorState", "JournalEntry", "JournalSlot", "NotebookSession", "Run"]
+
 _RUN_ID_ALPHABET = string.ascii_letters + string.digits
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    """One request the emulator received; never holds the token or the Authorization header."""
-
-    method: str
-    path: str
-    query: str
-    body: Any
-    auth_present: bool
-    token_valid: bool
-    status: int | None
-    fault: str | int | None
-    time: float
-    run_id: str | None = None
-    #: The client's source port: requests with the same port came over the same (keep-alive) connection.
-    client_port: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return this entry as a JSON-serialisable dict."""
-        return dataclasses.asdict(self)
-
-
-@dataclass
-class Run:
-    """A notebook run started through ``POST /api/run/v1/notebook``."""
-
-    run_id: str
-    notebook: Notebook
-    parameters: list[dict[str, str]]
-    update_report: str
-    direct_file_storage_write: bool
-    read_only: bool
-    access: str
-    start_time: float
-    end_time: float | None = None
-    status_polls: int = 0
-    started_monotonic: float = field(default_factory=time.monotonic, repr=False)
-
-    @property
-    def notebook_id(self) -> str:
-        """Return the full ``owner/notebook`` ID of the run's notebook."""
-        return self.notebook.id
-
-    @property
-    def finished(self) -> bool:
-        """Return whether the run has been reported finished."""
-        return self.end_time is not None
-
-    @property
-    def success(self) -> bool | None:
-        """Return the run's outcome once finished, else None."""
-        return self.notebook.outcome == "success" if self.finished else None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the emulator's view of this run as a JSON-serialisable dict."""
-        return {
-            "run_id": self.run_id,
-            "notebook_id": self.notebook_id,
-            "parameters": copy.deepcopy(self.parameters),
-            "update_report": self.update_report,
-            "direct_file_storage_write": self.direct_file_storage_write,
-            "read_only": self.read_only,
-            "access": self.access,
-            "start_time": self.start_time,
-            "end_time": self.end_time,
-            "status_polls": self.status_polls,
-            "finished": self.finished,
-            "success": self.success,
-        }
 
 
 class EmulatorState:
@@ -113,6 +52,7 @@ class EmulatorState:
         self.artifacts_in_files = config.artifacts_in_files
         self.file_content_length = config.file_content_length
         self._notebooks = {nb.id: nb for nb in config.notebooks}
+        self._sessions = {nb.id: NotebookSession.of(nb) for nb in config.notebooks}
         #: The notebooks' file trees (the Notebook API's files).
         self.files = FileStore({nb.id: nb.files for nb in config.notebooks})
         self._runs: dict[str, Run] = {}
@@ -157,6 +97,7 @@ class EmulatorState:
             raise TypeError(f"expected a Notebook, got {type(notebook).__name__}")
         with self._lock:
             self._notebooks[notebook.id] = notebook
+            self._sessions[notebook.id] = NotebookSession.of(notebook)
             self.files.reset(notebook.id, notebook.files)
 
     def _access(self, token: str, notebook_id: str) -> str | None:
@@ -241,22 +182,34 @@ class EmulatorState:
             direct_field = self.server_version != "2025-lenient"
             return status_reply(run, read_only=access == "viewer", direct_file_storage_field=direct_field)
 
-    def start_interactive(self, token: str, notebook_id: str) -> None:
-        """Record an interactive run for an editor token, raising ApiError(403/404) otherwise."""
-        with self._lock:
-            self._check_access(token, notebook_id, editor=True)
+    def start_interactive(self, token: str, notebook_id: str) -> float:
+        """
+        Start an interactive run (every cell, see ``kernel``) for an editor token; ApiError(403/404) otherwise.
+
+        Returns the seconds to hold the answer: ``interactive_seconds``, plus the cells' with ``interactive_waits``.
+        """
+        with self.notebook(token, notebook_id, editor=True) as session:
             self._interactive.append(notebook_id)
+            held = session.kernel.start_all(wait=session.notebook.interactive_waits)
+        return self.interactive_seconds + held
 
-    def kernel_status(self, token: str, notebook_id: str) -> dict[str, Any]:
+    @contextlib.contextmanager
+    def notebook(self, token: str, notebook_id: str, *, editor: bool) -> Iterator[NotebookSession]:
         """
-        Answer ``/kernel/status``: no session until the notebook's first interactive run, then READY.
+        Hold the lock and yield a notebook's session, raising ApiError(404) or (``editor``) ApiError(403) first.
 
-        Raises ApiError(404) when the token cannot see the notebook.
+        :param token: the request's token.
+        :param notebook_id: ``owner/notebook``.
+        :param editor: the request changes the notebook or runs it (viewers read only).
         """
         with self._lock:
-            self._check_access(token, notebook_id, editor=False)
-            started = notebook_id in self._interactive
-        return {"state": "READY" if started else "NOT_STARTED", "runningCellId": None}
+            self._check_access(token, notebook_id, editor=editor)
+            yield self._sessions[notebook_id]
+
+    def notebook_snapshot(self, notebook_id: str) -> dict[str, Any]:
+        """Return a notebook's kernel, cells and publications as they stand (no read counted); KeyError if unknown."""
+        with self._lock:
+            return copy.deepcopy(self._sessions[notebook_id].snapshot())
 
     def check_access(self, token: str, notebook_id: str, *, editor: bool) -> None:
         """Raise ApiError(404) unless the token sees the notebook, ApiError(403) if ``editor`` and it only views."""
@@ -333,12 +286,3 @@ class EmulatorState:
         """Forget every journal entry."""
         with self._lock:
             self._journal.clear()
-
-
-class JournalSlot:
-    """Hold the journal entry of a request, which is completed when its answer is known."""
-
-    __slots__ = ("entry",)
-
-    def __init__(self, entry: JournalEntry) -> None:
-        self.entry = entry

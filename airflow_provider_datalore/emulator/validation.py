@@ -38,17 +38,19 @@ def parse_run_request(body: Any, server_version: str = "2026") -> RunRequest:
     if server_version != "2026" and isinstance(body, dict):
         unknown = [key for key in body if key not in _RUN_KEYS_BEFORE_2026]
         if server_version == "2025-strict" and unknown:
-            raise _bad(f'Unrecognized field "{unknown[0]}"')
+            raise bad_request(f'Unrecognized field "{unknown[0]}"')
         body = {key: value for key, value in body.items() if key not in _RUN_KEYS_SINCE_2026}
         allowed = _RUN_KEYS_BEFORE_2026
-    _check_object(body, allowed)
+    check_body(body, allowed)
     notebook_id = _notebook_id(body)
     update_report = body.get("updateReport", "never")
     if not isinstance(update_report, str) or update_report not in UPDATE_REPORT_VALUES:
-        raise _bad(f'Field \'updateReport\' must be "on success" or "never", got {show(update_report)}')
+        raise bad_request(
+            f'Field \'updateReport\' must be "on success" or "never", got {show(update_report)}'
+        )
     direct = body.get("directFileStorageWrite", False)
     if not isinstance(direct, bool):
-        raise _bad(f"Field 'directFileStorageWrite' must be a boolean, got {show(direct)}")
+        raise bad_request(f"Field 'directFileStorageWrite' must be a boolean, got {show(direct)}")
     return RunRequest(
         notebook_id=notebook_id,
         update_report=update_report,
@@ -65,7 +67,7 @@ def parse_interactive_request(body: Any, server_version: str = "2026") -> str:
     :param server_version: not read: every version takes the same body (taken so that every parse
         function of the endpoint table is called alike).
     """
-    _check_object(body, _INTERACTIVE_KEYS)
+    check_body(body, _INTERACTIVE_KEYS)
     return _notebook_id(body)
 
 
@@ -76,8 +78,8 @@ def parse_notebook_ref(body: Any, server_version: str = "2026") -> str:
     :param body: the parsed JSON body: ``{"notebookId": {"ownerId": ..., "id": ...}}``.
     :param server_version: not read (every parse function of the endpoint table is called alike).
     """
-    _check_object(body, ("notebookId",))
-    return _notebook_ref(body)
+    check_body(body, ("notebookId",))
+    return notebook_ref(body)
 
 
 @dataclass(frozen=True)
@@ -118,75 +120,82 @@ def parse_upload_query(query: Any, server_version: str = "2026") -> FileRequest:
     allowed = ("ownerId", "notebookId", "directory")
     for key in query:
         if key not in allowed:
-            raise _bad(f"Unknown query parameter '{key}' (allowed: {', '.join(allowed)})")
+            raise bad_request(f"Unknown query parameter '{key}' (allowed: {', '.join(allowed)})")
     for key in allowed:
         if not query.get(key):
-            raise _bad(f"Missing required query parameter '{key}'")
+            raise bad_request(f"Missing required query parameter '{key}'")
     return FileRequest(f"{query['ownerId']}/{query['notebookId']}", query["directory"])
 
 
 def _file_request(body: Any, key: str) -> FileRequest:
-    _check_object(body, ("notebookId", key))
-    notebook_id = _notebook_ref(body)
+    check_body(body, ("notebookId", key))
+    notebook_id = notebook_ref(body)
     if key not in body:
-        raise _bad(f"Missing required field '{key}'")
+        raise bad_request(f"Missing required field '{key}'")
     path = body[key]
     if not isinstance(path, str):
-        raise _bad(f"Field '{key}' must be a string, got {show(path)}")
+        raise bad_request(f"Field '{key}' must be a string, got {show(path)}")
     return FileRequest(notebook_id, path)
 
 
-def _notebook_ref(body: dict[str, Any]) -> str:
+def notebook_ref(body: dict[str, Any]) -> str:
+    """Return a Notebook API body's ``notebookId`` object as ``"owner/id"``, raising ApiError(400) if invalid."""
     value = body.get("notebookId")
     if not isinstance(value, dict) or set(value) != {"ownerId", "id"}:
-        raise _bad(f"Field 'notebookId' must be an object with 'ownerId' and 'id', got {show(value)}")
+        raise bad_request(f"Field 'notebookId' must be an object with 'ownerId' and 'id', got {show(value)}")
     owner, notebook = value["ownerId"], value["id"]
     if not all(isinstance(part, str) and part for part in (owner, notebook)):
-        raise _bad(
+        raise bad_request(
             f"Fields 'notebookId.ownerId' and 'notebookId.id' must be non-empty strings, got {show(value)}"
         )
     return f"{owner}/{notebook}"
 
 
-def _check_object(body: Any, allowed: tuple[str, ...]) -> None:
+def check_body(body: Any, allowed: tuple[str, ...]) -> None:
+    """Raise ApiError(400) unless ``body`` is a JSON object of ``allowed`` keys only."""
     if not isinstance(body, dict):
-        raise _bad("Request body must be a JSON object")
+        raise bad_request("Request body must be a JSON object")
     for key in body:
         if key not in allowed:
-            raise _bad(f"Unknown field '{key}' (allowed: {', '.join(allowed)})")
+            raise bad_request(f"Unknown field '{key}' (allowed: {', '.join(allowed)})")
 
 
 def _notebook_id(body: dict[str, Any]) -> str:
     if "notebookId" not in body:
-        raise _bad("Missing required field 'notebookId'")
+        raise bad_request("Missing required field 'notebookId'")
     value = body["notebookId"]
     if not isinstance(value, str) or not value.strip():
-        raise _bad(f"Field 'notebookId' must be a non-empty string, got {show(value)}")
+        raise bad_request(f"Field 'notebookId' must be a non-empty string, got {show(value)}")
     return value
 
 
 def _parameters(value: Any) -> list[dict[str, str]]:
     if not isinstance(value, list):
-        raise _bad(f'Field \'parameters\' must be a list of {{"name", "value"}} objects, got {show(value)}')
+        raise bad_request(
+            f'Field \'parameters\' must be a list of {{"name", "value"}} objects, got {show(value)}'
+        )
     seen: set[str] = set()
     result = []
     for index, item in enumerate(value):
         where = f"parameters[{index}]"
         if not isinstance(item, dict):
-            raise _bad(f"Field '{where}' must be an object with 'name' and 'value', got {show(item)}")
+            raise bad_request(f"Field '{where}' must be an object with 'name' and 'value', got {show(item)}")
         if set(item) != {"name", "value"}:
-            raise _bad(f"Field '{where}' must have exactly the keys 'name' and 'value', got {sorted(item)}")
+            raise bad_request(
+                f"Field '{where}' must have exactly the keys 'name' and 'value', got {sorted(item)}"
+            )
         name, val = item["name"], item["value"]
         if not isinstance(name, str) or not name:
-            raise _bad(f"Field '{where}.name' must be a non-empty string, got {show(name)}")
+            raise bad_request(f"Field '{where}.name' must be a non-empty string, got {show(name)}")
         if not isinstance(val, str):
-            raise _bad(f"Field '{where}.value' must be a string, got {show(val)}")
+            raise bad_request(f"Field '{where}.value' must be a string, got {show(val)}")
         if name in seen:
-            raise _bad(f"Field '{where}.name': duplicate parameter name {name!r}")
+            raise bad_request(f"Field '{where}.name': duplicate parameter name {name!r}")
         seen.add(name)
         result.append({"name": name, "value": val})
     return result
 
 
-def _bad(message: str) -> ApiError:
+def bad_request(message: str) -> ApiError:
+    """Return the 400 answering a request body that the API does not accept."""
     return ApiError(400, message)
