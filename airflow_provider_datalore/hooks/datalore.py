@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_datalore.checks import check_seconds
 from airflow_provider_datalore.connection_form import legacy_form_widgets, legacy_ui_field_behaviour
@@ -11,10 +11,8 @@ from airflow_provider_datalore.exceptions import (
     DataloreResponseError,
     DataloreRunTimeoutError,
 )
+from airflow_provider_datalore.hooks.notebook_cells import NotebookCellsMixin
 from airflow_provider_datalore.hooks.notebook_files import NotebookFilesMixin
-from airflow_provider_datalore.notebook_api.endpoints import KERNEL_STATUS, notebook_call
-from airflow_provider_datalore.notebook_api.notebook import NotebookRef
-from airflow_provider_datalore.notebook_api.replies import KernelStatus
 from airflow_provider_datalore.progress import WaitProgress
 from airflow_provider_datalore.run_api.endpoints import (
     interactive_call,
@@ -27,14 +25,13 @@ from airflow_provider_datalore.run_api.run_request import DataloreRunRequest
 from airflow_provider_datalore.transport.failures import may_have_started
 from airflow_provider_datalore.urls import normalize_notebook_id, notebook_url
 
-if TYPE_CHECKING:
-    from airflow_provider_datalore.transport.calls import Call
 
-
-class DataloreHook(NotebookFilesMixin):
+class DataloreHook(NotebookCellsMixin, NotebookFilesMixin):
     """
     Talk to Datalore's APIs with the token of a ``datalore`` connection: the Run API's runs here, the
-    Notebook API's files in :class:`~airflow_provider_datalore.hooks.notebook_files.NotebookFilesMixin`.
+    Notebook API's files in :class:`~airflow_provider_datalore.hooks.notebook_files.NotebookFilesMixin`,
+    its cells, controls, kernel and report in
+    :class:`~airflow_provider_datalore.hooks.notebook_cells.NotebookCellsMixin`.
 
     Why the Notebook API's methods belong on this hook too: see :mod:`~airflow_provider_datalore.hooks.base`.
 
@@ -151,23 +148,6 @@ class DataloreHook(NotebookFilesMixin):
         call = status_call(run_id, base_url, notebook_id)
         return await self._a_request(call, parse=run_parser(call, base_url), deadline=_deadline(timeout))
 
-    # -- Notebook API ------------------------------------------------------------------------------
-
-    def get_kernel_status(self, notebook_id: str, *, timeout: float | None = None) -> KernelStatus:
-        """
-        Return the state of the notebook's kernel (Notebook API, Datalore 2026.2+; retried as a read).
-
-        :param notebook_id: ``"owner/notebook"`` or the notebook's URL.
-        :param timeout: Seconds the read may take in all, retries included.
-        """
-        call, body = _kernel_status(self.base_url, notebook_id)
-        return self._transport.request(call, body, KernelStatus.from_reply, deadline=_deadline(timeout))
-
-    async def a_get_kernel_status(self, notebook_id: str, *, timeout: float | None = None) -> KernelStatus:
-        """Return the state of the notebook's kernel without blocking (the twin of :meth:`get_kernel_status`)."""
-        call, body = _kernel_status((await self.a_get_settings()).base_url, notebook_id)
-        return await self._a_request(call, body, KernelStatus.from_reply, deadline=_deadline(timeout))
-
     def wait_for_run(
         self,
         run_id: str,
@@ -238,10 +218,3 @@ class DataloreHook(NotebookFilesMixin):
 def _deadline(timeout: float | None) -> float | None:
     """Return the ``time.monotonic()`` at which ``timeout`` seconds from now end."""
     return None if timeout is None else time.monotonic() + timeout
-
-
-def _kernel_status(base_url: str, notebook_id: str) -> tuple[Call, dict[str, Any]]:
-    """Return the ``/kernel/status`` call and body for a notebook id or URL (checked: nothing sent if bad)."""
-    notebook = NotebookRef.from_notebook_id(normalize_notebook_id(notebook_id, base_url=base_url))
-    call = notebook_call(KERNEL_STATUS, base_url, notebook, "read the kernel status of")
-    return call, {"notebookId": notebook.to_json()}
