@@ -107,3 +107,11 @@ class DataloreDownloadAfterRunError(DataloreError, AirflowFailException):
 
 class DataloreRunTimeoutError(DataloreError):
     """Waiting for the run took longer than allowed; the run itself goes on in Datalore."""
+
+
+class DataloreNotebookMismatchError(DataloreError, ValueError):
+    """
+    An argument does not fit the notebook as it is: a parameter for a control it does not have or a
+    value that control does not take, an ``output_cells`` reference that matches no cell or several.
+    Raised before anything in the notebook is changed.
+    """
