@@ -128,8 +128,7 @@ class Kernel:
                     self._boot_left -= 1
                 return
             self._go_live()
-        now = time.monotonic()
-        self._advance(now)
+        self._advance(time.monotonic(), by_read=True)
         if self._running is not None:
             self._running.reads += 1
 
@@ -204,7 +203,7 @@ class Kernel:
         self._boot_left = None
         now = time.monotonic()
         self._start_next(now)
-        self._advance(now)
+        self._advance(now, by_read=True)
 
     def _run_through(self) -> float:
         now, spent = time.monotonic(), 0.0
@@ -215,11 +214,19 @@ class Kernel:
             self._start_next(now + spent)
         return spent
 
-    def _advance(self, now: float) -> None:
-        """Finish the running cell once its polls and seconds are done, and the next ones that are too."""
+    def _advance(self, now: float, *, by_read: bool = False) -> None:
+        """
+        Finish the running cell once its polls and seconds are done, and the next ones that are too.
+
+        :param now: ``time.monotonic()``.
+        :param by_read: a status read advances; anything else (an interrupt, a run) finishes only a cell
+            with no polls whose seconds have passed, so that it acts on the cell the last read showed.
+        """
         while self._running is not None:
             running = self._running
             cell = running.cell
+            if cell.effective_polls and not by_read:
+                return
             if running.reads < cell.effective_polls or now - running.started < cell.seconds:
                 return
             end = running.started + cell.seconds if cell.effective_polls == 0 else now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from typing import TYPE_CHECKING, Any
@@ -114,6 +115,66 @@ class FilesClient:
 
     def close(self) -> None:
         self.api.close()
+
+
+class CellsClient(FilesClient):
+    """Speak to an emulator's Notebook API cell, control, kernel and report endpoints, about one notebook."""
+
+    def body(self, endpoint: str, expected_status: int = 200, **fields: Any) -> Any:
+        """POST ``{"notebookId": ..., **fields}``; assert the status; return the JSON reply."""
+        response = self.post(endpoint, {"notebookId": self.ref, **fields})
+        assert response.status_code == expected_status, response.text
+        return response.json()
+
+    def kernel(self) -> dict[str, Any]:
+        return self.body("kernel/status")
+
+    def kernel_states(self, reads: int) -> list[tuple[str, str | None]]:
+        """Read the kernel status ``reads`` times; return each (state, runningCellId)."""
+        return [
+            (status["state"], status["runningCellId"]) for status in (self.kernel() for _ in range(reads))
+        ]
+
+    def cells(self, include_outputs: bool = False) -> dict[str, Any]:
+        return self.body("cells", includeOutputs=include_outputs)
+
+    def statuses(self) -> dict[str, tuple[str, int | None]]:
+        """Read ``/cells`` with outputs (one status read); return each cell's (executionStatus, executionCount)."""
+        details = self.cells(include_outputs=True)["cellsWithOutputs"]
+        return {cell["cellId"]: (cell["executionStatus"], cell["executionCount"]) for cell in details}
+
+    def outputs(self, cell_id: str) -> dict[str, Any]:
+        return self.body("cell/outputs", cellId=cell_id)
+
+    def start(self) -> None:
+        """Start an interactive run of the notebook through the Run API's interactive call."""
+        response = self.api.interactive(f"{self.owner}/{self.notebook}")
+        assert response.status_code == 200, response.text
+
+    @staticmethod
+    def untimed(reply: Any) -> Any:
+        """
+        Return a reply with every ``timing`` checked and replaced: ``None`` stays, a finished one becomes
+        ``"timed"`` (an int ``durationMs``, ``lastExecutedAt`` ISO with milliseconds and Z), a running one
+        ``"running"`` (both null).
+        """
+        if isinstance(reply, list):
+            return [CellsClient.untimed(item) for item in reply]
+        if not isinstance(reply, dict):
+            return reply
+        result = {key: CellsClient.untimed(value) for key, value in reply.items()}
+        timing = reply.get("timing", "absent")
+        if isinstance(timing, dict):
+            assert set(timing) == {"durationMs", "lastExecutedAt"}, timing
+            if timing == {"durationMs": None, "lastExecutedAt": None}:
+                result["timing"] = "running"
+            else:
+                assert isinstance(timing["durationMs"], int) and timing["durationMs"] >= 0, timing
+                assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", timing["lastExecutedAt"]), (
+                    timing
+                )
+                result["timing"] = "timed"
+        return result
 
 
 class RawConnection:
@@ -254,6 +315,20 @@ def files_for() -> Iterator[Callable[..., FilesClient]]:
 
     def make(emulator: DataloreEmulator, token: str | None = TOKEN, notebook: str = NOTEBOOK) -> FilesClient:
         clients.append(FilesClient(emulator, token, notebook))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def cells_for() -> Iterator[Callable[..., CellsClient]]:
+    """Return a factory of cell clients for an emulator, a token and a notebook (``owner/id``)."""
+    clients: list[CellsClient] = []
+
+    def make(emulator: DataloreEmulator, token: str | None = TOKEN, notebook: str = NOTEBOOK) -> CellsClient:
+        clients.append(CellsClient(emulator, token, notebook))
         return clients[-1]
 
     yield make
