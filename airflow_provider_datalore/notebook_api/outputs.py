@@ -95,13 +95,14 @@ def cell_output_entry(
         }
     stdout = budget.take(outputs.stdout)
     stderr = budget.take(outputs.stderr)
-    listed = []
-    for output in outputs.outputs[:max_outputs]:
-        was_cut = budget.cut
-        budget.cut = False
-        text = budget.take(output.text)
-        listed.append({"type": output.output_type, "text": text, "truncated": output.truncated or budget.cut})
-        budget.cut = budget.cut or was_cut
+    listed = [
+        {
+            "type": output.output_type,
+            "text": (text := budget.take(output.text)),
+            "truncated": output.truncated or text != output.text,
+        }
+        for output in outputs.outputs[:max_outputs]
+    ]
     truncated = (
         budget.cut
         or value_cut
