@@ -12,8 +12,9 @@ when one is wrong. What each control takes, from the reference's "Control cell p
 - ``SLIDER`` (``value``, ``min``, ``max``, ``step``: "string-encoded numbers"): an int, float or Decimal
   (not a bool), from ``min`` to ``max``, on the step grid ``min + k * step`` (a value between two steps is
   refused, naming the two nearest: the reference does not say what a slider does with it; ``min``
-  and ``max`` themselves are always taken). Sent as a
-  string, as the control's own fields are (``7``, ``0.5``, ``12.50``).
+  and ``max`` themselves are always taken). Sent as a string, as the control's own fields are: an
+  integer slider (integer ``min``, ``max`` and ``step``) gets an integer (``55.0`` -> ``"55"``), any other
+  the number's digits (``0.35``, ``12.50``).
 - ``TEXT_INPUT`` (``value: string``): a str, or an int, float or Decimal turned into text as the run
   operator turns it (``7`` -> ``"7"``), so one ``parameters`` dict means the same to both operators.
   Booleans and dates are refused (say ``"true"`` or ``"2026-01-31"`` if that is the text meant).
@@ -166,6 +167,8 @@ def _slider_value(value: object, control: dict[str, Any]) -> str:
                 above = below + step
                 nearest = f"{below} and {above}" if above <= high else f"{below}"
                 raise _Refused(f"{takes} in steps of {step} from {low}; the nearest on them: {nearest}")
+    if all(x == x.to_integral_value() for x in (number, low, high, step or low)):
+        return format(number.to_integral_value(), "f")  # an integer slider gets an integer: "55", not "55.0"
     return format(number, "f")
 
 

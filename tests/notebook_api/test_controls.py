@@ -43,7 +43,9 @@ def planned(widget, value):
         (slider(), 0, {"value": "0"}),
         (slider(), 100, {"value": "100"}),
         (slider(), 50, {}),
-        (slider(), 55.0, {"value": "55.0"}),
+        (slider(), 55.0, {"value": "55"}),  # an integer slider gets an integer
+        (slider(), Decimal("60.00"), {"value": "60"}),
+        (slider(min="0", max="1", step="0.25"), 1.0, {"value": "1.0"}),
         (slider(), Decimal("65"), {"value": "65"}),
         (slider(min="0", max="1", step="0.05"), 0.35, {"value": "0.35"}),
         (slider(min="0", max="10", step="3"), 10, {"value": "10"}),  # max is taken even off the grid
