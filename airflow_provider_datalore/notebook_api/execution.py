@@ -27,7 +27,8 @@ The rule:
 3. Failed as soon as a runnable cell executed by this run is ``ERROR`` (the first by position): the
    issue's "cells after an ERROR do not run" and keep their old statuses, so nothing else would come.
 4. Success when the kernel is not ``BUSY`` and every runnable cell was executed by this run and is
-   ``VALID`` or ``WARNING``.
+   ``VALID`` or ``WARNING``. A ``BUSY`` kernel alone says running (``busy``: no listing needed), so an
+   ``ERROR`` is seen at the first poll after the kernel is idle, which is soon: nothing runs after it.
 5. Otherwise running; ``pending`` names the runnable cells not done (not re-executed, or re-executed and
    not yet at a success status).
 

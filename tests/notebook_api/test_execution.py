@@ -13,6 +13,7 @@ from airflow_provider_datalore.notebook_api.execution import (
     FailedCell,
     PendingCell,
     Progress,
+    busy,
     is_runnable,
     judge,
 )
@@ -252,3 +253,10 @@ def test_a_long_traceback_shows_its_end():
     assert described.endswith("\n    KeyError: 'region'")
     assert "\n    frame 1729\n" in described and "frame 1728" not in described
     assert len(described) < 4_500
+
+
+def test_a_busy_kernel_is_running_without_reading_the_cells():
+    progress = busy(SNAPSHOT, KernelStatus("BUSY", "ctl"))
+    assert (progress.state, progress.total, progress.pending_count, progress.pending) == (RUNNING, 4, 4, ())
+    assert progress.describe() == "the kernel is BUSY running cell ctl; 4 runnable cells in this run"
+    assert Progress.from_json(json.loads(json.dumps(progress.to_json()))) == progress
