@@ -12,9 +12,10 @@ when one is wrong. What each control takes, from the reference's "Control cell p
 - ``SLIDER`` (``value``, ``min``, ``max``, ``step``: "string-encoded numbers"): an int, float or Decimal
   (not a bool), from ``min`` to ``max``, on the step grid ``min + k * step`` (a value between two steps is
   refused, naming the two nearest: the reference does not say what a slider does with it; ``min``
-  and ``max`` themselves are always taken). Sent as a string, as the control's own fields are: an
-  integer slider (integer ``min``, ``max`` and ``step``) gets an integer (``55.0`` -> ``"55"``), any other
-  the number's digits (``0.35``, ``12.50``).
+  and ``max`` themselves are always taken; a value within a billionth of a step of a grid value, float
+  arithmetic's noise as in ``0.1 + 0.2``, is taken as that value). Sent as a string, as the control's
+  own fields are: an integer slider (integer ``min``, ``max`` and ``step``) gets an integer (``55.0`` ->
+  ``"55"``), any other the number's digits (``0.35``, ``12.50``).
 - ``TEXT_INPUT`` (``value: string``): a str, or an int, float or Decimal turned into text as the run
   operator turns it (``7`` -> ``"7"``), so one ``parameters`` dict means the same to both operators.
   Booleans and dates are refused (say ``"true"`` or ``"2026-01-31"`` if that is the text meant).
@@ -59,6 +60,8 @@ if TYPE_CHECKING:
 CONTROL_TYPES = ("CHECKBOX", "SLIDER", "TEXT_INPUT", "DATEPICKER", "DROPDOWN")
 #: Variables an "unknown variable" error lists.
 LISTED_VARIABLES = 20
+#: How near a grid value (in steps) a slider value is taken as that value: float arithmetic's noise.
+GRID_SLACK = Decimal("1e-9")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -163,8 +166,12 @@ def _slider_value(value: object, control: dict[str, Any]) -> str:
                 below = low + ((number - low) / step).to_integral_value(rounding=ROUND_FLOOR) * step
             except InvalidOperation:  # too many steps to count: not checked
                 below = number
-            if below != number:
-                above = below + step
+            above = below + step
+            if below != number and number - below <= step * GRID_SLACK:  # float noise, as in 0.1 + 0.2
+                number = below.normalize()  # the grid value is sent
+            elif below != number and above - number <= step * GRID_SLACK:
+                number = above.normalize()
+            elif below != number:
                 nearest = f"{below} and {above}" if above <= high else f"{below}"
                 raise _Refused(f"{takes} in steps of {step} from {low}; the nearest on them: {nearest}")
     if all(x == x.to_integral_value() for x in (number, low, high, step or low)):

@@ -49,6 +49,8 @@ def planned(widget, value):
         (slider(), Decimal("65"), {"value": "65"}),
         (slider(min="0", max="1", step="0.05"), 0.35, {"value": "0.35"}),
         (slider(min="0", max="10", step="3"), 10, {"value": "10"}),  # max is taken even off the grid
+        (slider(min="0", max="1", step="0.05"), 0.1 + 0.2, {"value": "0.3"}),  # float noise: the grid value
+        (slider(min="0", max="1", step="0.05"), 0.35 - 1e-12, {"value": "0.35"}),
         (slider(step="0"), 33, {"value": "33"}),  # no step: no grid
         (slider(min="-1.5", max="1.5", step="0.5"), Decimal("-1.0"), {"value": "-1.0"}),
         (text_input(), "Q3 report", {"value": "Q3 report"}),
