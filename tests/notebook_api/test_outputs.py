@@ -152,3 +152,23 @@ def test_a_binary_output_keeps_its_none():
     entry = cell_output_entry(outputs(CellOutput("PLOT", None)), max_entry_chars=0)
     assert entry["outputs"] == [{"type": "PLOT", "text": None, "truncated": False}]
     assert entry["truncated"] is False
+
+
+def test_a_100000_character_output_in_every_cell_keeps_the_xcom_value_bounded():
+    huge = CellOutputs.from_reply(
+        {
+            "cellId": "c",
+            "executionStatus": "VALID",
+            "outputs": [{"outputType": "TEXT", "text": "9" * 100_000, "truncated": True}],
+            "stdout": "s" * 10_000,
+            "stdoutTruncated": True,
+        }
+    )
+    cell_outputs = {f"ref {i}": cell_output_entry(huge) for i in range(50)}  # MAX_OUTPUT_CELLS references
+    assert all(
+        entry["truncated"] and len(entry["value"]) == MAX_TEXT_CHARS for entry in cell_outputs.values()
+    )
+    assert len(json.dumps(cell_outputs)) < 50 * 64 * 1024
+    assert (
+        len(json.dumps(cell_outputs["ref 0"])) == 30_199
+    )  # value, stdout and the output: 10,000 characters each
