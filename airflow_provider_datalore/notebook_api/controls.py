@@ -123,9 +123,9 @@ def plan_control_updates(parameters: object, cells: Sequence[Cell]) -> list[Cont
             new = {**control, **fields}
             updates.append(ControlUpdate(cell_id, name, new, changed=new != control))
     if problems:
+        fit = "1 parameter does not fit" if len(problems) == 1 else f"{len(problems)} parameters do not fit"
         raise DataloreNotebookMismatchError(
-            f"{len(problems)} of the parameters do not fit the notebook's controls, so no control was "
-            "changed: " + "; ".join(problems)
+            f"{fit} the notebook's controls, so no control was changed: " + "; ".join(problems)
         )
     return updates
 

@@ -179,7 +179,7 @@ def test_a_value_that_does_not_fit_names_the_parameter_and_what_its_control_take
     with pytest.raises(DataloreNotebookMismatchError) as err:
         plan_control_updates({widget["variable"]: value}, notebook(widget))
     message = str(err.value)
-    prefix = "1 of the parameters do not fit the notebook's controls, so no control was changed: parameter "
+    prefix = "1 parameter does not fit the notebook's controls, so no control was changed: parameter "
     assert message.startswith(prefix + repr(widget["variable"]) + " = ")
     assert why in message
 
@@ -188,7 +188,7 @@ def test_the_issue_example_message():
     with pytest.raises(DataloreNotebookMismatchError) as err:
         plan_control_updates({"threshold": 150}, notebook(slider()))
     assert str(err.value) == (
-        "1 of the parameters do not fit the notebook's controls, so no control was changed: "
+        "1 parameter does not fit the notebook's controls, so no control was changed: "
         "parameter 'threshold' = 150: the SLIDER 'Threshold' takes a number from 0 to 100"
     )
 
@@ -206,7 +206,7 @@ def test_every_bad_parameter_is_named_at_once_and_nothing_is_planned():
             notebook(*widgets),
         )
     assert str(err.value) == (
-        "3 of the parameters do not fit the notebook's controls, so no control was changed: "
+        "3 parameters do not fit the notebook's controls, so no control was changed: "
         "parameter 'threshold' = 150: the SLIDER 'Threshold' takes a number from 0 to 100; "
         "parameter 'regoin' = 'EU': the notebook has no control of that variable; its controls' variables: "
         "'threshold', 'fresh', 'region'; "
