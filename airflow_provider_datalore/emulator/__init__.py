@@ -11,7 +11,9 @@ In-process::
         assert len(emulator.run_starts("demo/sales-report")) == 1
 
 Out of process: ``python -m airflow_provider_datalore.emulator --port 8765 [--config FILE.json]``,
-then ``GET /_emulator/journal``, ``GET /_emulator/runs``, ``POST /_emulator/faults``, ``POST /_emulator/reset``.
+then ``GET /_emulator/journal``, ``GET /_emulator/runs``, ``GET /_emulator/notebooks/<owner>/<id>`` (a
+notebook's kernel, cells and publications), ``POST /_emulator/faults``, ``POST /_emulator/reset``.
+The notebook model (cells, controls, kernel, reports): docs/emulator-notebook.md.
 In pytest: the ``datalore_emulator`` fixture (``airflow_provider_datalore.emulator.pytest_plugin``).
 """
 

@@ -213,13 +213,9 @@ class DataloreEmulator:
 
     def notebook_state(self, notebook_id: str) -> dict[str, Any]:
         """
-        Return a notebook's kernel, cells and report publications as they stand, without counting a read.
+        Return a notebook's kernel, cells and publications, counting no read (docs/emulator-notebook.md).
 
-        ``{"notebook_id", "kernel": {"state", "runningCellId", "booting", "executionCounter", "variables",
-        "queued", "cells": [<the /cell/outputs reply> + "cellType", "control"]}, "reports": {type: reportId},
-        "publishes": [...]}``; KeyError for an unknown notebook.
-
-        :param notebook_id: ``owner/notebook``.
+        :param notebook_id: ``owner/notebook``; KeyError if unknown.
         """
         return self._state.notebook_snapshot(notebook_id)
 
