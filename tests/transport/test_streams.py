@@ -28,7 +28,7 @@ from airflow_provider_datalore.exceptions import (
 from airflow_provider_datalore.notebook_api.endpoints import FILE, FILE_UPLOAD, FILES
 from airflow_provider_datalore.transport.calls import Call
 from airflow_provider_datalore.transport.retry import RetryPolicy
-from airflow_provider_datalore.transport.streams import CHUNK_BYTES, Downloaded
+from airflow_provider_datalore.transport.streams import DOWNLOAD_CHUNK_BYTES, Downloaded
 from tests.constants import TOKEN
 from tests.transport.conftest import Client
 
@@ -105,8 +105,8 @@ def test_download_streams_every_byte_to_the_sink_in_bounded_chunks(server, make_
         size=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type="text/csv"
     )
     # Bounded memory: the body came in many chunks, none larger than the client's chunk.
-    assert max(sink.writes) <= CHUNK_BYTES
-    assert len(sink.writes) >= len(data) // CHUNK_BYTES
+    assert max(sink.writes) <= DOWNLOAD_CHUNK_BYTES
+    assert len(sink.writes) >= len(data) // DOWNLOAD_CHUNK_BYTES
     (seen,) = server.seen
     assert (seen.method, seen.path) == ("POST", "/api/notebook/v1/file")
     assert seen.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -401,14 +401,15 @@ def test_download_into_a_sink_that_fails_to_write_stops_and_is_not_retried(serve
                 raise OSError(28, "No space left on device")
             return super().write(data)
 
-    server.handler = lambda request, n: server.stream(request, os.urandom(MIB))
+    # Two chunks at least, so a write after the first one fails.
+    server.handler = lambda request, n: server.stream(request, os.urandom(2 * DOWNLOAD_CHUNK_BYTES))
 
     sink = FullDisk()
     with pytest.raises(DataloreError) as caught:
-        make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=2 * MIB)
+        make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=4 * DOWNLOAD_CHUNK_BYTES)
 
     (first,) = sink.writes  # the one write that succeeded
-    assert 0 < first <= CHUNK_BYTES
+    assert 0 < first <= DOWNLOAD_CHUNK_BYTES
     assert f"writing to the sink failed after {first} bytes" in str(caught.value)
     assert "No space left on device" in str(caught.value)
     assert len(server.seen) == 1
