@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +27,9 @@ from airflow_provider_datalore.exceptions import (
     DataloreResponseError,
 )
 from airflow_provider_datalore.notebook_api.endpoints import FILE, FILE_UPLOAD, FILES
-from airflow_provider_datalore.transport.calls import Call
-from airflow_provider_datalore.transport.retry import RetryPolicy
-from airflow_provider_datalore.transport.streams import DOWNLOAD_CHUNK_BYTES, Downloaded
+from airflow_provider_datalore.transport.calls import AttemptFailed, Call
+from airflow_provider_datalore.transport.retry import Failure, RetryPolicy
+from airflow_provider_datalore.transport.streams import DOWNLOAD_CHUNK_BYTES, Downloaded, ThreadedReceiver
 from tests.constants import TOKEN
 from tests.transport.conftest import Client
 
@@ -437,3 +438,45 @@ def test_request_sends_the_call_query(server, make_client):
     assert make_client().request(UPLOAD_READ, {"x": 1}) == {"ok": True}
 
     assert server.seen[0].query == {"ownerId": "alice", "notebookId": "sales", "directory": "in put/é"}
+
+
+def test_threaded_receiver_reuses_a_bounded_set_of_buffers_for_a_slow_sink():
+    data = os.urandom(30 * DOWNLOAD_CHUNK_BYTES + 123)
+
+    class SlowSink(RecordingSink):
+        def write(self, data: Any) -> int:
+            time.sleep(0.001)  # slower than the reads: the queue fills, the reader waits for a buffer
+            return super().write(data)
+
+    sink = SlowSink()
+    receiver = ThreadedReceiver(DOWNLOAD, sink, max_bytes=len(data))
+    try:
+        receiver.read_from(io.BytesIO(data).readinto)
+        result = receiver.result()
+    finally:
+        receiver.close()
+
+    assert sink.getvalue() == data
+    assert result.size == len(data)
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+    assert len(receiver._buffers) <= ThreadedReceiver.QUEUED_CHUNKS + 2
+
+
+def test_threaded_receiver_gives_its_buffers_back_when_an_attempt_fails():
+    class Cut(io.BytesIO):
+        def readinto(self, buffer: Any) -> int:
+            if self.tell() >= 3 * DOWNLOAD_CHUNK_BYTES:
+                raise ConnectionResetError("reset by peer")
+            return super().readinto(buffer)
+
+    receiver = ThreadedReceiver(DOWNLOAD, io.BytesIO(), max_bytes=sys.maxsize)
+    try:
+        for _ in range(3 * (ThreadedReceiver.QUEUED_CHUNKS + 2)):  # would block if buffers leaked
+            with pytest.raises(ConnectionResetError):
+                receiver.read_from(Cut(bytes(4 * DOWNLOAD_CHUNK_BYTES)).readinto)
+            receiver.restart(AttemptFailed(DOWNLOAD, failure=Failure.CONNECTION_LOST, detail="reset"))
+        receiver.read_from(io.BytesIO(b"whole").readinto)
+        assert receiver.result().size == 5
+    finally:
+        receiver.close()
+    assert len(receiver._buffers) <= ThreadedReceiver.QUEUED_CHUNKS + 2
