@@ -4,7 +4,8 @@ A notebook's cells as the emulator's config gives them (the ``cells`` of a noteb
 A cell is ``{"id", "type": CODE|MARKDOWN|SQL|CONTROL, "source", ...}``. CODE and SQL cells say what a run
 of theirs produces: ``outputs`` (``[{"type": "TEXT", "text": "..."}]``, any type string, ``text`` null for
 binary ones such as PLOT), ``stdout``, ``stderr``, ``error`` ``{"message", "traceback"}`` (the cell ends
-ERROR) or ``warning`` (it ends WARNING), and ``data`` (the reply's ``data``; CODE default
+ERROR) or ``warning`` (it ends WARNING), ``running_status`` (shown while it runs, default ``STARTED``),
+``final_status`` (ends with this status instead, e.g. an undocumented one), and ``data`` (the reply's ``data``; CODE default
 ``{"language": "python"}``). A CONTROL cell has ``control`` (see ``controls``). CODE, SQL and CONTROL cells
 take ``polls`` (status reads that see the cell running; default 1, 0 with ``seconds``) and ``seconds``
 (it runs at least that long; default 0). A MARKDOWN cell is never executed. Light: no aiohttp.
@@ -47,7 +48,7 @@ _DEFAULT_DATA: dict[str, dict[str, Any]] = {
     "CODE": {"language": "python"},
     "SQL": {"databaseId": None, "variableName": "df"},
 }
-_RESULT_KEYS = ("outputs", "stdout", "stderr", "error", "warning", "data")
+_RESULT_KEYS = ("outputs", "stdout", "stderr", "error", "warning", "data", "running_status", "final_status")
 _KEYS_BY_TYPE: dict[str, tuple[str, ...]] = {
     "CODE": ("id", "type", "source", *_RESULT_KEYS, "polls", "seconds"),
     "SQL": ("id", "type", "source", *_RESULT_KEYS, "polls", "seconds"),
@@ -93,6 +94,10 @@ class Cell:
     data: Mapping[str, Any] | None = field(default=None, hash=False)
     polls: int | None = None
     seconds: float = 0
+    #: The ``executionStatus`` it shows while it runs (e.g. ``PROCESSING_OUTPUT``, or one nobody documented).
+    running_status: str = "STARTED"
+    #: The status it ends with instead of VALID/WARNING/ERROR (an undocumented one); None: derived.
+    final_status: str | None = None
 
     @property
     def executed(self) -> bool:
@@ -131,6 +136,8 @@ class Cell:
                 "error": None if self.error is None else vars(self.error).copy(),
                 "warning": self.warning,
                 "data": None if self.data is None else dict(self.data),
+                "running_status": self.running_status,
+                "final_status": self.final_status,
             }
         if self.executed:
             data |= {"polls": self.polls, "seconds": self.seconds}
@@ -215,6 +222,10 @@ def _parse_cell(data: Any, what: str) -> Cell:
         data=_data(data.get("data"), f"{what} 'data'"),
         polls=polls,
         seconds=seconds,
+        running_status=_status(
+            data.get("running_status", "STARTED"), f"{what} 'running_status'", optional=False
+        ),
+        final_status=_status(data.get("final_status"), f"{what} 'final_status'", optional=True),
     )
 
 
@@ -244,6 +255,12 @@ def _optional_text(value: Any, what: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ValueError(f"{what} must be a string or null, got {show(value)}")
     return value
+
+
+def _status(value: Any, what: str, *, optional: bool) -> Any:
+    if (value is None and optional) or (isinstance(value, str) and value):
+        return value
+    raise ValueError(f"{what} must be a non-empty string{' or null' if optional else ''}, got {show(value)}")
 
 
 def _flag(value: Any, what: str) -> bool:

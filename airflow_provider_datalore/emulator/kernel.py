@@ -239,7 +239,8 @@ class Kernel:
 
     def _start(self, running: _Running) -> None:
         state = self.states[running.cell.id]
-        state.status, state.started, state.duration_ms, state.finished_at = "STARTED", True, None, None
+        state.status, state.started = running.cell.running_status, True
+        state.duration_ms = state.finished_at = None
         state.outputs, state.stdout, state.stderr = [], None, None
         state.error_message = state.error_traceback = None
         self._running = running
@@ -273,6 +274,7 @@ class Kernel:
                 state.error_traceback = substitute(cell.error.traceback, values)
             else:
                 state.status = "WARNING" if cell.warning else "VALID"
+            state.status = cell.final_status or state.status
         if self._running is running:
             self._running = None
         if state.status == "ERROR":

@@ -66,7 +66,7 @@ def _run_all(nb) -> None:
         ({"id": "c", "type": "CONTROL"}, "notebook o/nb: cells[0] 'c': a CONTROL cell needs 'control'"),
         (
             {"id": "c", "type": "CODE", "control": TEXT_INPUT},
-            "notebook o/nb: cells[0] (CODE): unknown key 'control' (allowed: id, type, source, outputs, stdout, stderr, error, warning, data, polls, seconds)",
+            "notebook o/nb: cells[0] (CODE): unknown key 'control' (allowed: id, type, source, outputs, stdout, stderr, error, warning, data, running_status, final_status, polls, seconds)",
         ),
         (
             {"id": "c", "type": "CODE", "polls": -1},

@@ -415,3 +415,27 @@ def test_the_control_plane_shows_a_notebooks_kernel_cells_and_publications(serve
     assert (snapshot["reports"], snapshot["publishes"]) == ({}, [])
     assert requests.get(f"{emulator.url}/_emulator/notebooks/o/none", timeout=10).status_code == 404
     assert nb.kernel() == {"state": "BUSY", "runningCellId": "b"}, "the snapshots counted no read"
+
+
+def test_a_cell_may_show_another_running_status_and_end_with_an_undocumented_one(serve):
+    cells = [
+        {"id": "p", "type": "CODE", "running_status": "PROCESSING_OUTPUT", "final_status": "QUEUED_ON_GPU"},
+        {"id": "e", "type": "CODE", "final_status": "ERROR"},
+        {"id": "c", "type": "CODE"},
+    ]
+    _, nb = serve(cells)
+    nb.start()
+
+    assert nb.statuses() == {"p": ("PROCESSING_OUTPUT", None), "e": ("NONE", None), "c": ("NONE", None)}
+    assert nb.kernel() == {"state": "BUSY", "runningCellId": "e"}
+    assert nb.kernel_states(2) == [("READY", None)] * 2, "a final ERROR stops the run too"
+    assert nb.statuses() == {"p": ("QUEUED_ON_GPU", 1), "e": ("ERROR", 2), "c": ("NONE", None)}
+
+
+def test_a_cell_that_never_ends_keeps_the_kernel_busy(serve):
+    _, nb = serve([{"id": "forever", "type": "CODE", "seconds": 3600}])
+    nb.start()
+
+    assert nb.kernel_states(20) == [("BUSY", "forever")] * 20
+    assert nb.body("kernel/interrupt") == {"interrupted": True}
+    assert nb.statuses() == {"forever": ("ERROR", 1)}
