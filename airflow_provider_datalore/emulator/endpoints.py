@@ -14,6 +14,7 @@ from typing import Any, Literal
 from airflow_provider_datalore.emulator import handlers, notebook_handlers
 from airflow_provider_datalore.emulator.notebook_requests import (
     parse_cell_request,
+    parse_cell_run,
     parse_cells_request,
     parse_cells_run,
     parse_control_update,
@@ -167,6 +168,15 @@ API_ENDPOINTS: tuple[Endpoint, ...] = (
         handler=notebook_handlers.update_control,
         parse=parse_control_update,
         malformed_body=b'{"cellId": "region", "appl',
+    ),
+    Endpoint(
+        name="cell_run",
+        api="notebook",
+        method="POST",
+        path=f"{NOTEBOOK_API_PREFIX}/cell/run",
+        handler=notebook_handlers.run_cell,
+        parse=parse_cell_run,
+        malformed_body=b'{"cellId": "kpi", "executionStatus": "VAL',
     ),
     Endpoint(
         name="cells_run",

@@ -86,8 +86,11 @@ class Kernel:
 
         :param wait: ``interactive_waits``: execute every cell now, polls ignored, and return their seconds.
         """
+        now = time.monotonic()
+        if self._boot_left is None:
+            self._advance(now)
         if self._running is not None:
-            self._finish(self._running, time.monotonic(), interrupted=True)
+            self._finish(self._running, now, interrupted=True)
         self.session = True
         self._queue = [cell for cell in self.cells if cell.executed]
         if wait:

@@ -13,6 +13,7 @@ from airflow_provider_datalore.emulator.replies import Reply
 if TYPE_CHECKING:
     from airflow_provider_datalore.emulator.notebook_requests import (
         CellRequest,
+        CellRun,
         CellsRequest,
         CellsRun,
         ControlUpdate,
@@ -119,6 +120,22 @@ def update_control(state: EmulatorState, incoming: Incoming, request: ControlUpd
         result = kernel.run_now([request.cell_id], stop_on_error=True, timeout_ms=request.timeout_ms)
         body = {"cellId": request.cell_id, "applied": True, "runResult": result.results[0]}
         return _ok(body, wait=result.seconds)
+
+
+def run_cell(state: EmulatorState, incoming: Incoming, request: CellRun) -> Outcome:
+    """
+    Run one cell at once: the ``/cell/outputs`` shape, ``TIMEOUT`` past ``timeoutMs``; 400 for MARKDOWN.
+
+    :param state: the emulator's state.
+    :param incoming: the request.
+    :param request: its parsed body.
+    """
+    with state.notebook(_token(incoming), request.notebook_id, editor=True) as session:
+        cell = session.kernel.view(request.cell_id).cell
+        if not cell.executed:
+            raise ApiError(400, f"Cell {cell.id} is a MARKDOWN cell: there is nothing to run")
+        result = session.kernel.run_now([cell.id], stop_on_error=True, timeout_ms=request.timeout_ms)
+        return _ok(result.results[0], wait=result.seconds)
 
 
 def run_cells(state: EmulatorState, incoming: Incoming, request: CellsRun) -> Outcome:

@@ -40,6 +40,15 @@ class CellRequest:
 
 
 @dataclass(frozen=True)
+class CellRun:
+    """A validated ``/cell/run`` body."""
+
+    notebook_id: str
+    cell_id: str
+    timeout_ms: int = MAX_TIMEOUT_MS
+
+
+@dataclass(frozen=True)
 class ControlUpdate:
     """A validated ``/cell/controls/update`` body (the control itself is checked against the cell's)."""
 
@@ -83,6 +92,17 @@ def parse_cell_request(body: Any, server_version: str = "2026") -> CellRequest:
     """
     check_body(body, ("notebookId", "cellId"))
     return CellRequest(notebook_ref(body), _cell_id(body))
+
+
+def parse_cell_run(body: Any, server_version: str = "2026") -> CellRun:
+    """
+    Validate ``{"notebookId", "cellId", "timeoutMs"?}``.
+
+    :param body: the parsed JSON body.
+    :param server_version: not read (every parse function of the endpoint table is called alike).
+    """
+    check_body(body, ("notebookId", "cellId", "timeoutMs"))
+    return CellRun(notebook_ref(body), _cell_id(body), _timeout(body))
 
 
 def parse_control_update(body: Any, server_version: str = "2026") -> ControlUpdate:

@@ -646,6 +646,7 @@ NEW_ENDPOINTS = [
     ("cell", {"cellId": "hi"}),
     ("cell/outputs", {"cellId": "hi"}),
     ("cell/controls/update", {"cellId": "who", "control": {"controlType": "TEXT_INPUT"}}),
+    ("cell/run", {"cellId": "hi"}),
     ("cells/run", {"cellIds": ["hi"]}),
     ("kernel/status", {}),
     ("kernel/interrupt", {}),
@@ -666,7 +667,13 @@ def test_a_run_api_token_is_403_on_every_notebook_endpoint(serve, endpoint, body
 @pytest.mark.parametrize(("endpoint", "body"), NEW_ENDPOINTS, ids=[e for e, _ in NEW_ENDPOINTS])
 def test_a_viewer_reads_but_changes_and_runs_nothing(serve, endpoint, body):
     _, nb = serve(token={NB: "viewer"})
-    changes = endpoint in ("cell/controls/update", "cells/run", "kernel/interrupt", "report/publish")
+    changes = endpoint in (
+        "cell/controls/update",
+        "cell/run",
+        "cells/run",
+        "kernel/interrupt",
+        "report/publish",
+    )
 
     response = nb.post(endpoint, {"notebookId": nb.ref, **body})
 

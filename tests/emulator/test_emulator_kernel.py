@@ -439,3 +439,23 @@ def test_a_cell_that_never_ends_keeps_the_kernel_busy(serve):
     assert nb.kernel_states(20) == [("BUSY", "forever")] * 20
     assert nb.body("kernel/interrupt") == {"interrupted": True}
     assert nb.statuses() == {"forever": ("ERROR", 1)}
+
+
+def test_cell_run_runs_one_cell_and_answers_its_outputs(serve):
+    _, nb = serve()
+
+    ran = nb.untimed(nb.body("cell/run", cellId="n"))
+    assert (ran["cellId"], ran["executionStatus"], ran["executionCount"], ran["timing"]) == (
+        "n",
+        "VALID",
+        1,
+        "timed",
+    )
+    assert nb.body("cell/run", cellId="a")["outputs"] == [
+        {"outputType": "TEXT", "text": "n=5", "truncated": False}
+    ]
+    assert nb.body("cell/run", 400, cellId="md") == {
+        "error": "Cell md is a MARKDOWN cell: there is nothing to run"
+    }
+    assert nb.body("cell/run", 404, cellId="zz") == {"error": "Cell zz not found in notebook o/nb"}
+    assert nb.kernel() == {"state": "READY", "runningCellId": None}
