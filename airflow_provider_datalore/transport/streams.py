@@ -27,20 +27,11 @@ from airflow_provider_datalore.exceptions import (
 from airflow_provider_datalore.transport.failures import describe
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from airflow_provider_datalore.transport.calls import AttemptFailed, Call
-
-#: A chunk of a download: bytes, or a view of one of the threaded receiver's buffers.
-Chunk = bytes | memoryview
 
 #: Bytes read from the connection, and written to the sink, at a time at most (fewer, larger chunks:
 #: Python's cost per chunk stays small beside the bytes' at 1 GB/s).
 CHUNK_BYTES = 256 * 1024
-#: Bytes the blocking client reads into one buffer of a download, and writes to the sink, at a time at
-#: most: per chunk, Python's cost (a read call, a queue hand-off, a write call) stays small beside the
-#: bytes' (1 GiB measured: docs/benchmarks.md, File transfers).
-DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 #: The content type an uploaded file's part is sent with.
 UPLOAD_CONTENT_TYPE = "application/octet-stream"
 #: What a download over its cap tells the user to do.
@@ -53,11 +44,10 @@ class Sink(Protocol):
 
     A sink that also has ``seek`` and ``truncate`` (a regular file) can be emptied again, so a download
     that failed part-way can be retried; one that has not (a pipe, a socket) is not retried once bytes
-    have reached it. ``write`` may be given a ``memoryview`` of a buffer that is filled again once it
-    returns: as with any binary file's ``write``, the sink must copy what it keeps.
+    have reached it.
     """
 
-    def write(self, data: bytes | memoryview, /) -> Any: ...
+    def write(self, data: bytes, /) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +114,7 @@ class Receiver:
             )
         self.content_type = clip(content_type, 200) if content_type else None
 
-    def write(self, chunk: Chunk) -> None:
+    def write(self, chunk: bytes) -> None:
         """
         Count, digest and write one chunk to the sink.
 
@@ -140,7 +130,7 @@ class Receiver:
         self._deliver(chunk)
         self.size += len(chunk)
 
-    def _deliver(self, chunk: Chunk) -> None:
+    def _deliver(self, chunk: bytes) -> None:
         """Write one chunk to the sink and digest it."""
         try:
             self.sink.write(chunk)
@@ -190,13 +180,9 @@ class Receiver:
 class ThreadedReceiver(Receiver):
     """
     A receiver that digests and writes in a thread of its own, while the next chunk is read from the
-    socket: SHA-256 and file writes release the GIL, so on a second core the digest costs no throughput.
-
-    :meth:`read_from` reads the body into buffers of :data:`DOWNLOAD_CHUNK_BYTES` that are used again
-    once written (no new bytes object, and no copy, per chunk). At most :data:`QUEUED_CHUNKS` chunks wait
-    between the two threads, and at most ``QUEUED_CHUNKS + 2`` buffers exist (bounded memory: about
-    10 MiB). A failed write surfaces at the next chunk or at the end; :meth:`close` stops the thread
-    whatever happened.
+    socket: SHA-256 and file writes release the GIL, so the digest costs no throughput. At most
+    :data:`QUEUED_CHUNKS` chunks wait between the two (bounded memory). A failed write surfaces at the
+    next chunk or at the end; :meth:`close` stops the thread whatever happened.
     """
 
     #: Chunks read but not yet written, at most.
@@ -204,44 +190,11 @@ class ThreadedReceiver(Receiver):
 
     def __init__(self, call: Call, sink: Sink, max_bytes: int) -> None:
         super().__init__(call, sink, max_bytes)
-        self._queue: queue.Queue[Chunk | None] = queue.Queue(self.QUEUED_CHUNKS)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUED_CHUNKS)
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
-        #: The buffers made, and those written and free to be filled again.
-        self._buffers: list[bytearray] = []
-        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
 
-    def read_from(self, readinto: Callable[[memoryview], int]) -> None:
-        """
-        Read a body to its end with ``readinto`` (a binary stream's: fill the buffer, return the bytes
-        read, 0 at the end), chunk by chunk into the receiver's buffers, and :meth:`write` each.
-        """
-        while True:
-            buffer = self._buffer()
-            view = memoryview(buffer)
-            try:
-                read = readinto(view)
-                if read:
-                    self.write(view[:read] if read < len(buffer) else view)
-                    continue  # queued: the writer frees the buffer
-            except BaseException:
-                self._free.put(buffer)  # not queued (write raises before it queues)
-                raise
-            self._free.put(buffer)
-            return
-
-    def _buffer(self) -> bytearray:
-        """A free buffer: a written one, or a new one while fewer than ``QUEUED_CHUNKS + 2`` exist."""
-        try:
-            return self._free.get_nowait()
-        except queue.Empty:
-            if len(self._buffers) < self.QUEUED_CHUNKS + 2:
-                self._buffers.append(bytearray(DOWNLOAD_CHUNK_BYTES))
-                return self._buffers[-1]
-        # Every buffer is queued or being written: the writer frees one (it drains after a failure too).
-        return self._free.get()
-
-    def _deliver(self, chunk: Chunk) -> None:
+    def _deliver(self, chunk: bytes) -> None:
         self._raise_failure()
         if self._thread is None:
             self._thread = threading.Thread(target=self._work, name="datalore-download-writer", daemon=True)
@@ -255,15 +208,6 @@ class ThreadedReceiver(Receiver):
                     super()._deliver(chunk)
                 except BaseException as err:
                     self._failure = err
-            if isinstance(chunk, memoryview):
-                self._release(chunk)
-
-    def _release(self, chunk: memoryview) -> None:
-        """Give the buffer a written chunk is a view of back to the reader."""
-        for buffer in self._buffers:
-            if chunk.obj is buffer:
-                self._free.put(buffer)
-                return
 
     def _raise_failure(self) -> None:
         if self._failure is not None:

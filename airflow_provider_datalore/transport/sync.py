@@ -118,7 +118,7 @@ class SyncTransport:
         timeout: float | None = None,
     ) -> Downloaded:
         """
-        Send the call and stream its reply's body to ``sink``, 1 MiB at a time; return what was written.
+        Send the call and stream its reply's body to ``sink``, 256 KiB at a time; return what was written.
 
         Each attempt has ``timeout`` seconds in all, the whole body included. A retry (the call's
         endpoint allows it) first empties the sink with ``seek(0)`` and ``truncate()``; a failure after
@@ -131,8 +131,6 @@ class SyncTransport:
         :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
         :param timeout: Seconds one attempt may take, instead of the connection's timeout.
         """
-        from urllib3.exceptions import IncompleteRead
-
         attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
         url = call_url(self.settings.base_url, call)
         receiver = ThreadedReceiver(call, sink, max_bytes)
@@ -141,20 +139,13 @@ class SyncTransport:
             if not 200 <= response.status_code < 300:
                 return _small_body(response)
             declared = response.headers.get("Content-Length", "")
-            length = int(declared) if declared.isdigit() else None
             receiver.start(
-                length, response.headers.get("Content-Encoding"), response.headers.get("Content-Type")
+                int(declared) if declared.isdigit() else None,
+                response.headers.get("Content-Encoding"),
+                response.headers.get("Content-Type"),
             )
-            # Straight from http.client's response into the receiver's buffers: what urllib3's
-            # read(decode_content=False) reads, without a new bytes object per chunk. http.client checks
-            # the chunked framing and stops at the Content-Length; a body that ends before it is
-            # urllib3's IncompleteRead, as urllib3 would raise it.
-            raw = response.raw
-            if (body := raw._fp) is not None:  # http.client's response; None once closed
-                receiver.read_from(body.readinto)
-            if length is not None and receiver.size < length:
-                raise IncompleteRead(receiver.size, length - receiver.size)
-            raw.release_conn()  # read to its end: the connection can serve the next call
+            while chunk := response.raw.read(CHUNK_BYTES, decode_content=False):
+                receiver.write(chunk)
             return b""
 
         try:

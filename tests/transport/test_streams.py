@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import os
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +26,9 @@ from airflow_provider_datalore.exceptions import (
     DataloreResponseError,
 )
 from airflow_provider_datalore.notebook_api.endpoints import FILE, FILE_UPLOAD, FILES
-from airflow_provider_datalore.transport.calls import AttemptFailed, Call
-from airflow_provider_datalore.transport.retry import Failure, RetryPolicy
-from airflow_provider_datalore.transport.streams import DOWNLOAD_CHUNK_BYTES, Downloaded, ThreadedReceiver
+from airflow_provider_datalore.transport.calls import Call
+from airflow_provider_datalore.transport.retry import RetryPolicy
+from airflow_provider_datalore.transport.streams import CHUNK_BYTES, Downloaded
 from tests.constants import TOKEN
 from tests.transport.conftest import Client
 
@@ -106,8 +105,8 @@ def test_download_streams_every_byte_to_the_sink_in_bounded_chunks(server, make_
         size=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type="text/csv"
     )
     # Bounded memory: the body came in many chunks, none larger than the client's chunk.
-    assert max(sink.writes) <= DOWNLOAD_CHUNK_BYTES
-    assert len(sink.writes) >= len(data) // DOWNLOAD_CHUNK_BYTES
+    assert max(sink.writes) <= CHUNK_BYTES
+    assert len(sink.writes) >= len(data) // CHUNK_BYTES
     (seen,) = server.seen
     assert (seen.method, seen.path) == ("POST", "/api/notebook/v1/file")
     assert seen.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -402,15 +401,14 @@ def test_download_into_a_sink_that_fails_to_write_stops_and_is_not_retried(serve
                 raise OSError(28, "No space left on device")
             return super().write(data)
 
-    # Two chunks at least, so a write after the first one fails.
-    server.handler = lambda request, n: server.stream(request, os.urandom(2 * DOWNLOAD_CHUNK_BYTES))
+    server.handler = lambda request, n: server.stream(request, os.urandom(MIB))
 
     sink = FullDisk()
     with pytest.raises(DataloreError) as caught:
-        make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=4 * DOWNLOAD_CHUNK_BYTES)
+        make_client().download(DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=2 * MIB)
 
     (first,) = sink.writes  # the one write that succeeded
-    assert 0 < first <= DOWNLOAD_CHUNK_BYTES
+    assert 0 < first <= CHUNK_BYTES
     assert f"writing to the sink failed after {first} bytes" in str(caught.value)
     assert "No space left on device" in str(caught.value)
     assert len(server.seen) == 1
@@ -438,45 +436,3 @@ def test_request_sends_the_call_query(server, make_client):
     assert make_client().request(UPLOAD_READ, {"x": 1}) == {"ok": True}
 
     assert server.seen[0].query == {"ownerId": "alice", "notebookId": "sales", "directory": "in put/é"}
-
-
-def test_threaded_receiver_reuses_a_bounded_set_of_buffers_for_a_slow_sink():
-    data = os.urandom(30 * DOWNLOAD_CHUNK_BYTES + 123)
-
-    class SlowSink(RecordingSink):
-        def write(self, data: Any) -> int:
-            time.sleep(0.001)  # slower than the reads: the queue fills, the reader waits for a buffer
-            return super().write(data)
-
-    sink = SlowSink()
-    receiver = ThreadedReceiver(DOWNLOAD, sink, max_bytes=len(data))
-    try:
-        receiver.read_from(io.BytesIO(data).readinto)
-        result = receiver.result()
-    finally:
-        receiver.close()
-
-    assert sink.getvalue() == data
-    assert result.size == len(data)
-    assert result.sha256 == hashlib.sha256(data).hexdigest()
-    assert len(receiver._buffers) <= ThreadedReceiver.QUEUED_CHUNKS + 2
-
-
-def test_threaded_receiver_gives_its_buffers_back_when_an_attempt_fails():
-    class Cut(io.BytesIO):
-        def readinto(self, buffer: Any) -> int:
-            if self.tell() >= 3 * DOWNLOAD_CHUNK_BYTES:
-                raise ConnectionResetError("reset by peer")
-            return super().readinto(buffer)
-
-    receiver = ThreadedReceiver(DOWNLOAD, io.BytesIO(), max_bytes=sys.maxsize)
-    try:
-        for _ in range(3 * (ThreadedReceiver.QUEUED_CHUNKS + 2)):  # would block if buffers leaked
-            with pytest.raises(ConnectionResetError):
-                receiver.read_from(Cut(bytes(4 * DOWNLOAD_CHUNK_BYTES)).readinto)
-            receiver.restart(AttemptFailed(DOWNLOAD, failure=Failure.CONNECTION_LOST, detail="reset"))
-        receiver.read_from(io.BytesIO(b"whole").readinto)
-        assert receiver.result().size == 5
-    finally:
-        receiver.close()
-    assert len(receiver._buffers) <= ThreadedReceiver.QUEUED_CHUNKS + 2
