@@ -48,7 +48,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "Datalore",
-                "python-modules": ["airflow_provider_datalore.triggers.datalore"],
+                "python-modules": [
+                    "airflow_provider_datalore.triggers.datalore",
+                    "airflow_provider_datalore.triggers.interactive",
+                ],
             }
         ],
         "extra-links": ["airflow_provider_datalore.links.datalore.DataloreNotebookLink"],

@@ -99,6 +99,7 @@ def retry_waits(monkeypatch):
 def emulator(datalore_connection):
     """A running Datalore emulator, and ``datalore_default`` pointing at it with the test token."""
     from airflow_provider_datalore.emulator import Artifact, DataloreEmulator, EmulatorConfig, Notebook
+    from airflow_provider_datalore.emulator.sales_report import sales_report_cells
 
     config = EmulatorConfig(
         tokens={
@@ -115,6 +116,7 @@ def emulator(datalore_connection):
             Notebook(
                 id="demo/sales-report",
                 polls=2,
+                cells=sales_report_cells(),
                 artifacts=(Artifact(name="sales-report.ipynb"),),
                 # What the example DAG of files in and out downloads after the run.
                 run_writes={"data/notebook_files/summary.csv": "region,amount\nEMEA,162.50\nAMER,99.00\n"},

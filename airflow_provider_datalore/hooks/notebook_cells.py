@@ -25,11 +25,13 @@ from airflow_provider_datalore.notebook_api.endpoints import (
     REPORT_PUBLISH,
     notebook_call,
 )
+from airflow_provider_datalore.notebook_api.execution import busy, judge
 from airflow_provider_datalore.notebook_api.notebook import NotebookRef
 from airflow_provider_datalore.notebook_api.replies import KernelStatus
 from airflow_provider_datalore.urls import normalize_notebook_id
 
 if TYPE_CHECKING:
+    from airflow_provider_datalore.notebook_api.execution import ExecutionSnapshot, Progress
     from airflow_provider_datalore.transport.calls import Call, Endpoint
 
 #: The report types ``/report/publish`` takes, and its modes.
@@ -149,6 +151,31 @@ class NotebookCellsMixin(DataloreBaseHook):
         base_url = (await self.a_get_settings()).base_url
         call, body = _about_notebook(KERNEL_STATUS, base_url, notebook_id, "read the kernel status of")
         return await self._a_request(call, body, KernelStatus.from_reply, deadline=_deadline(timeout))
+
+    def get_interactive_progress(
+        self, notebook_id: str, snapshot: ExecutionSnapshot, *, timeout: float | None = None
+    ) -> Progress:
+        """
+        Return where an interactive run is: the kernel's status, and the cells only when it is not ``BUSY``.
+
+        :param notebook_id: ``"owner/notebook"`` or the notebook's URL.
+        :param snapshot: The cells' marks before the run started.
+        :param timeout: Seconds each of the (one or two) reads may take in all.
+        """
+        kernel = self.get_kernel_status(notebook_id, timeout=timeout)
+        if kernel.is_busy:
+            return busy(snapshot, kernel)
+        return judge(snapshot, self.list_cells(notebook_id, outputs=True, timeout=timeout).cells, kernel)
+
+    async def a_get_interactive_progress(
+        self, notebook_id: str, snapshot: ExecutionSnapshot, *, timeout: float | None = None
+    ) -> Progress:
+        """Return where an interactive run is, without blocking (the twin of :meth:`get_interactive_progress`)."""
+        kernel = await self.a_get_kernel_status(notebook_id, timeout=timeout)
+        if kernel.is_busy:
+            return busy(snapshot, kernel)
+        listing = await self.a_list_cells(notebook_id, outputs=True, timeout=timeout)
+        return judge(snapshot, listing.cells, kernel)
 
     def interrupt_kernel(self, notebook_id: str, *, timeout: float | None = None) -> bool:
         """

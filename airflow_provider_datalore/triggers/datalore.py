@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
-import random
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -14,19 +12,10 @@ from airflow_provider_datalore.checks import check_seconds
 from airflow_provider_datalore.clipping import clip
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
 from airflow_provider_datalore.events import RunEvent, RunEventStatus
+from airflow_provider_datalore.triggers.pacing import first_wait, next_wait
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-#: Each sleep between polls is stretched or shrunk by up to this fraction, so that triggers created
-#: together (a mapped task, a backfill) drift apart instead of polling in lockstep.
-POLL_JITTER = 0.05
-#: Wake-ups are rounded up to a grid of this many seconds (at most a tenth of the poll interval):
-#: triggers whose polls fall due in the same slot wake in the same loop iteration, so their requests and
-#: replies share the loop's system calls, while the slots still spread polls over the interval.
-#: Measured (make bench, N=1000 over HTTPS, polls every 2 s): 0.54 CPU s per 1000 polls spread at
-#: random, 0.39 in 50 ms slots, with p99 loop lag 14 ms.
-SLOT_SECONDS = 0.05
 
 
 class DataloreRunStatusTrigger(BaseTrigger):
@@ -97,9 +86,7 @@ class DataloreRunStatusTrigger(BaseTrigger):
             hook = DataloreHook(datalore_conn_id=self.datalore_conn_id, **(self.hook_params or {}))
             progress = WaitProgress(self.log)
             async with hook:
-                # The task read the run just before deferring: a random part of one interval spreads the
-                # first polls of triggers created together.
-                await asyncio.sleep(self._spaced(random.uniform(0, self.poll_interval)))
+                await asyncio.sleep(first_wait(self.poll_interval, self.end_time))
                 while True:
                     remaining = None if self.end_time is None else self.end_time - time.time()
                     # No poll outlives the deadline, however slowly the server answers.
@@ -109,7 +96,7 @@ class DataloreRunStatusTrigger(BaseTrigger):
                     remaining = None if self.end_time is None else self.end_time - time.time()
                     if remaining is not None and remaining <= 0:
                         return RunEvent(RunEventStatus.TIMEOUT, self.run_id, run.timeout_message(), run)
-                    wait = self._spaced(self.poll_interval * random.uniform(1 - POLL_JITTER, 1 + POLL_JITTER))
+                    wait = next_wait(self.poll_interval, self.end_time)
                     progress.poll(run, wait)
                     await asyncio.sleep(wait)
         except (DataloreError, ValueError) as err:
@@ -117,16 +104,6 @@ class DataloreRunStatusTrigger(BaseTrigger):
         except Exception as err:  # a trigger that raises leaves the task without an event: always yield one
             self.log.exception("Unexpected error while waiting for Datalore run %s.", self.run_id)
             return self._error(f"unexpected {type(err).__name__}: {clip(str(err))}")
-
-    def _spaced(self, seconds: float) -> float:
-        """Return ``seconds`` to the next slot boundary after them, cut to what is left before the deadline."""
-        slot = min(SLOT_SECONDS, self.poll_interval / 10)
-        if slot > 0:
-            now = asyncio.get_running_loop().time()
-            seconds = math.ceil((now + seconds) / slot) * slot - now
-        if self.end_time is None:
-            return seconds
-        return max(0.0, min(seconds, self.end_time - time.time()))
 
     def _error(self, reason: str) -> RunEvent:
         return RunEvent(

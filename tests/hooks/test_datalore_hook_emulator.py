@@ -318,7 +318,8 @@ def test_kernel_status_twins_share_the_connection_and_see_the_notebook_start(emu
             return await shared.a_get_kernel_status("demo/sales-report")
 
     status = asyncio.run(status_only())
-    assert (status.state, status.running_cell_id) == ("READY", None)
+    # The start runs every cell in order: the first read after it sees the first one running.
+    assert (status.state, status.running_cell_id) == ("BUSY", "period")
     kernel = emulator.requests(path_contains="/kernel/status")
     assert [(e.method, e.status, e.body) for e in kernel] == [
         ("POST", 200, {"notebookId": {"ownerId": "demo", "id": "sales-report"}}),

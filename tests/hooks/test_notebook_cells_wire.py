@@ -151,7 +151,9 @@ def test_publish_report_is_not_retried_once_sent(hook, requests_mock):
     ("report_type", "mode"), [("static", "CREATE"), ("STATIC", "REPLACE"), (None, "CREATE")]
 )
 def test_publish_report_refuses_a_bad_type_or_mode_before_sending(hook, requests_mock, report_type, mode):
-    with pytest.raises(ValueError, match="expected a type of STATIC, INTERACTIVE and a mode of CREATE, UPDATE"):
+    with pytest.raises(
+        ValueError, match="expected a type of STATIC, INTERACTIVE and a mode of CREATE, UPDATE"
+    ):
         hook.publish_report("alice/sales", report_type, mode)
     assert requests_mock.call_count == 0
 

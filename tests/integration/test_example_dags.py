@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 
@@ -143,20 +144,48 @@ def test_the_notebook_link_points_at_the_notebook(example_dags, emulator):
             assert xcom(dag_run, task_id, "_link_DataloreNotebookLink") == expected
 
 
-def test_interactive_refresh(example_dags, emulator, trigger_runs):
-    dag_run = run_dag(example_dags.get_dag("datalore_interactive_refresh"))
-    assert task_states(dag_run) == {"recompute_dashboard": "success"}
-    (request,) = emulator.journal
-    assert (request.method, request.path, request.body) == (
-        "POST",
-        "/api/computation/v1/notebook",
-        {"notebookId": "demo/sales-report"},
-    )
-    assert emulator.interactive_runs == ["demo/sales-report"]
-    assert (
-        xcom(dag_run, "recompute_dashboard", "notebook_url") == f"{emulator.url}/notebook/demo/sales-report"
-    )
-    assert trigger_runs == []
+@pytest.fixture
+def interactive_triggers(monkeypatch):
+    """Record the notebook of every DataloreInteractiveRunTrigger that runs (proof that a task deferred)."""
+    from airflow_provider_datalore.triggers.interactive import DataloreInteractiveRunTrigger
+
+    seen: list[str] = []
+    original = DataloreInteractiveRunTrigger.run
+
+    async def run(self):
+        seen.append(self.notebook_id)
+        async for event in original(self):
+            yield event
+
+    monkeypatch.setattr(DataloreInteractiveRunTrigger, "run", run)
+    return seen
+
+
+def test_interactive_refresh(example_dags, emulator, interactive_triggers, deferrable):
+    dag_run = run_dag(fast(example_dags.get_dag("datalore_interactive_refresh"), deferrable=deferrable))
+
+    assert task_states(dag_run) == {
+        "refresh_dashboard": "success",
+        "check_sales": "success",
+        "alert": "skipped",
+        "all_good": "success",
+    }
+    day = dag_run.logical_date.date()
+    week = [(day - datetime.timedelta(days=6)).isoformat(), day.isoformat()]
+    notebook = emulator.notebook_state("demo/sales-report")
+    period = next(cell for cell in notebook["kernel"]["cells"] if cell["cellId"] == "period")["control"]
+    assert [period["startDate"], period["endDate"]] == week
+    (start,) = emulator.requests(path_contains="/api/computation/v1/notebook")
+    assert start.body == {"notebookId": "demo/sales-report"}
+    outputs = xcom(dag_run, "refresh_dashboard", "cell_outputs")
+    assert outputs["total_sales"]["value"] == "1234"
+    assert outputs["total_sales"]["cell_id"] == "kpi"
+    report = xcom(dag_run, "refresh_dashboard", "report")
+    assert (report["type"], report["mode"]) == ("STATIC", "CREATE")  # no publication yet: created
+    assert report["url"] == f"{emulator.url}/report/static/demo/{report['report_id']}"
+    assert emulator.requests(path_contains="/kernel/interrupt") == []
+    assert xcom(dag_run, "refresh_dashboard", "notebook_url") == f"{emulator.url}/notebook/demo/sales-report"
+    assert interactive_triggers == (["demo/sales-report"] if deferrable else [])
 
 
 @pytest.fixture

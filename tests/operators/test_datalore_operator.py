@@ -250,9 +250,12 @@ def test_below_3_3_every_try_starts_a_new_run(emulator):
     assert len(emulator.run_starts()) == 2
 
 
-def test_interactive_operator(emulator):
+def test_interactive_operator_without_waiting_only_starts(emulator):
     ctx = task_context()
-    assert DataloreRunInteractiveOperator(task_id="i", notebook_id="demo/sales-report").execute(ctx) is None
+    task = DataloreRunInteractiveOperator(
+        task_id="i", notebook_id="demo/sales-report", wait_for_termination=False
+    )
+    assert task.execute(ctx) is None
     (entry,) = emulator.journal
     assert (entry.method, entry.path, entry.body) == (
         "POST",
