@@ -1,10 +1,13 @@
 """
 One file-transfer measurement, in a fresh interpreter; prints one JSON line.
 
-``python benchmarks/transfers.py {download,upload} {floor,ours} --url URL --ca CA --workdir DIR ...``
+``python benchmarks/transfers.py {download,upload} {floor,floor_sha256,ours} --url URL --ca CA --workdir DIR ...``
 
 - ``download floor``: a bare ``requests`` streaming loop (``requests.post(..., stream=True)``, then
-  ``iter_content(64 KiB)`` written to a file). ``download ours``: ``DataloreHook.download_file`` to a path.
+  ``iter_content(64 KiB)`` written to a file). ``download floor_sha256``: the same loop, each chunk also
+  given to ``hashlib.sha256().update`` (what a user's loop that reports the file's digest, as ours
+  does, adds: a reference, not the goal's floor). ``download ours``: ``DataloreHook.download_file`` to a
+  path.
 - ``upload floor``: ``requests.post`` with a ``requests_toolbelt.MultipartEncoder`` straight over the open
   file. ``upload ours``: ``DataloreHook.upload_file``.
 
@@ -23,6 +26,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -107,7 +111,7 @@ def hook_for(url: str, ca: str) -> Any:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("direction", choices=["download", "upload"])
-    parser.add_argument("kind", choices=["floor", "ours"])
+    parser.add_argument("kind", choices=["floor", "floor_sha256", "ours"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--ca", required=True)
     parser.add_argument("--workdir", required=True, type=Path)
@@ -120,9 +124,11 @@ def main() -> int:
     warm = args.workdir / f"warm-{args.kind}-{os.getpid()}.bin"
     result: dict[str, Any] = {"direction": args.direction, "kind": args.kind}
 
-    if args.kind == "floor":
+    if args.kind in ("floor", "floor_sha256"):
         import requests
         from requests_toolbelt import MultipartEncoder
+
+        digest = hashlib.sha256() if args.kind == "floor_sha256" else None
 
         def download(path: str, target: Path) -> int:
             size = 0
@@ -137,6 +143,8 @@ def main() -> int:
                 with open(target, "wb") as out:
                     for chunk in response.iter_content(CHUNK):
                         out.write(chunk)
+                        if digest is not None:
+                            digest.update(chunk)
                         size += len(chunk)
             return size
 
@@ -166,9 +174,11 @@ def main() -> int:
         download(SMALL, warm)
         warm.unlink()
         with PeakRss() as rss:
+            cpu = resource.getrusage(resource.RUSAGE_SELF)
             start = time.perf_counter()
             size = download(BIG, destination)
             seconds = time.perf_counter() - start
+            cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         result["sha256"] = file_sha256(destination)
         destination.unlink()
     else:
@@ -176,9 +186,11 @@ def main() -> int:
             parser.error("upload needs --source and --small")
         upload(args.small)
         with PeakRss() as rss:
+            cpu = resource.getrusage(resource.RUSAGE_SELF)
             start = time.perf_counter()
             size = upload(args.source)
             seconds = time.perf_counter() - start
+            cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         received = last_upload(args.url, args.ca)
         result["sha256"] = received["sha256"]
         result["received_bytes"] = received["size"]
@@ -187,6 +199,9 @@ def main() -> int:
             "bytes": size,
             "seconds": seconds,
             "mb_per_s": size / 1e6 / seconds,
+            # CPU seconds of the process (all its threads, the RSS sampler's few included) in the transfer
+            "cpu_user_s": cpu_after.ru_utime - cpu.ru_utime,
+            "cpu_sys_s": cpu_after.ru_stime - cpu.ru_stime,
             "rss_before_mib": rss.before_kib / 1024,
             "rss_added_mib": rss.added_mib,
             "rss_added_sampled_mib": (rss.sampled_kib - rss.before_kib) / 1024,
