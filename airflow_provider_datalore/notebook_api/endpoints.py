@@ -23,9 +23,24 @@ NO_NOTEBOOK_API = "this Datalore server has no Notebook API; it needs Datalore 2
 CELL_RUNNING = "the cell may be running now"
 
 
-def _read(name: str, path: str, reply: ReplyKind = ReplyKind.JSON) -> Endpoint:
+#: Bytes a reply with cells' outputs may have: ``/cells`` sends up to about 5 million characters of
+#: output text (the reference), each up to 4 bytes in UTF-8, with the cells' sources and fields besides.
+#: Other replies keep the transport's 4 MiB.
+OUTPUTS_REPLY_BYTES = 32 * 1024 * 1024
+
+
+def _read(
+    name: str, path: str, reply: ReplyKind = ReplyKind.JSON, max_reply_bytes: int | None = None
+) -> Endpoint:
     return Endpoint(
-        API, name, "POST", PREFIX + path, reply=reply, safe_to_retry=True, absent_api=NO_NOTEBOOK_API
+        API,
+        name,
+        "POST",
+        PREFIX + path,
+        reply=reply,
+        safe_to_retry=True,
+        absent_api=NO_NOTEBOOK_API,
+        max_reply_bytes=max_reply_bytes,
     )
 
 
@@ -52,9 +67,9 @@ def _change(
 
 
 # Cells and worksheets
-CELLS = _read("cells", "/cells")
-CELL = _read("cell", "/cell")
-CELL_OUTPUTS = _read("cell outputs", "/cell/outputs")
+CELLS = _read("cells", "/cells", max_reply_bytes=OUTPUTS_REPLY_BYTES)
+CELL = _read("cell", "/cell", max_reply_bytes=OUTPUTS_REPLY_BYTES)
+CELL_OUTPUTS = _read("cell outputs", "/cell/outputs", max_reply_bytes=OUTPUTS_REPLY_BYTES)
 CELL_CREATE = _change("cell create", "/cell/create", "the cell may have been created (and run, with run)")
 CELL_CREATE_AND_RUN = _change("cell create and run", "/cell/create", CELL_RUNNING, starts=True)
 #: Replacing a cell's source with the same source again changes nothing more.

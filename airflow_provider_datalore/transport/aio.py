@@ -17,6 +17,7 @@ from airflow_provider_datalore.transport.replies import (
     decoded_body,
     parse_reply,
     read_reply,
+    reply_limit,
 )
 from airflow_provider_datalore.transport.retry import Failure
 from airflow_provider_datalore.transport.sessions import SessionKey, proxy_for, session_pool
@@ -241,7 +242,7 @@ class AsyncTransport:
                 proxy=self._proxy,
                 **send,
             ) as response:
-                content = await (read or _small_body)(response)
+                content = await (read(response) if read else _small_body(response, reply_limit(call)))
                 return response.status, content, response.headers
         except DataloreError:  # a download over its cap, or compressed: not a failure of the wire
             raise
@@ -300,22 +301,22 @@ def yarl_url(url: str) -> yarl.URL:
     return yarl.URL(url, encoded=True)
 
 
-async def _small_body(response: aiohttp.ClientResponse) -> bytes:
-    """Read the body whole, inflated, at most ``MAX_REPLY_BYTES``; ``ReplyTooLarge`` beyond."""
-    return decoded_body(await _read_body(response), response.headers.get("Content-Encoding"))
+async def _small_body(response: aiohttp.ClientResponse, limit: int = MAX_REPLY_BYTES) -> bytes:
+    """Read the body whole, inflated, at most ``limit`` bytes; ``ReplyTooLarge`` beyond."""
+    return decoded_body(await _read_body(response, limit), response.headers.get("Content-Encoding"), limit)
 
 
-async def _read_body(response: aiohttp.ClientResponse) -> bytes:
-    """Read the raw (still compressed) body, at most ``MAX_REPLY_BYTES``; ``ReplyTooLarge`` beyond."""
+async def _read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Read the raw (still compressed) body, at most ``limit`` bytes; ``ReplyTooLarge`` beyond."""
     if response.content_length is not None:
-        if response.content_length > MAX_REPLY_BYTES:
+        if response.content_length > limit:
             raise ReplyTooLarge(f"a reply of {response.content_length} bytes")
         return await response.read()  # aiohttp reads no more than the Content-Length it announced
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(CHUNK_BYTES):
         size += len(chunk)
-        if size > MAX_REPLY_BYTES:
-            raise ReplyTooLarge(f"a reply of more than {MAX_REPLY_BYTES} bytes")
+        if size > limit:
+            raise ReplyTooLarge(f"a reply of more than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)

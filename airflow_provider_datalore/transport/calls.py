@@ -81,6 +81,8 @@ class Endpoint:
     unknown_fate: str = ""
     wording: Wording | None = field(default=None, compare=False, repr=False)
     absent_api: str = field(default="", compare=False, repr=False)
+    #: Bytes a whole (not streamed) reply may have; None: ``replies.MAX_REPLY_BYTES``.
+    max_reply_bytes: int | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.safe_to_retry and (self.may_start_work or self.unknown_fate):

@@ -68,9 +68,14 @@ class ReplyTooLarge(Exception):
     """A reply is larger than :data:`MAX_REPLY_BYTES` (compressed or inflated), or compressed unreadably."""
 
 
-def decoded_body(body: bytes, content_encoding: str | None) -> bytes:
+def reply_limit(call: Call) -> int:
+    """Return the bytes a whole reply to ``call`` may have: its endpoint's bound, or :data:`MAX_REPLY_BYTES`."""
+    return call.endpoint.max_reply_bytes or MAX_REPLY_BYTES
+
+
+def decoded_body(body: bytes, content_encoding: str | None, limit: int = MAX_REPLY_BYTES) -> bytes:
     """
-    Return the body inflated (gzip or deflate), never to more than :data:`MAX_REPLY_BYTES`.
+    Return the body inflated (gzip or deflate), never to more than ``limit`` bytes.
 
     The clients ask for no compression and do not inflate anything themselves; a server that compresses
     anyway is read here, within the bound, so a small "zip bomb" cannot take gigabytes of memory.
@@ -86,11 +91,11 @@ def decoded_body(body: bytes, content_encoding: str | None) -> bytes:
         wbits = -zlib.MAX_WBITS
     inflater = zlib.decompressobj(wbits)
     try:
-        inflated = inflater.decompress(body, MAX_REPLY_BYTES + 1)
+        inflated = inflater.decompress(body, limit + 1)
     except zlib.error:
         raise ReplyTooLarge(f"a {encoding} reply that does not inflate") from None
-    if len(inflated) > MAX_REPLY_BYTES:
-        raise ReplyTooLarge(f"a {encoding} reply that inflates to more than {MAX_REPLY_BYTES} bytes")
+    if len(inflated) > limit:
+        raise ReplyTooLarge(f"a {encoding} reply that inflates to more than {limit} bytes")
     return inflated
 
 

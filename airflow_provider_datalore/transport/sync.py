@@ -14,6 +14,7 @@ from airflow_provider_datalore.transport.replies import (
     decoded_body,
     parse_reply,
     read_reply,
+    reply_limit,
 )
 from airflow_provider_datalore.transport.retry import Failure
 from airflow_provider_datalore.transport.streams import (
@@ -243,7 +244,7 @@ class SyncTransport:
                     **send,
                 )
                 try:
-                    content = (read or _small_body)(response)
+                    content = read(response) if read else _small_body(response, reply_limit(call))
                 finally:
                     response.close()
                 if watchdog.disarm():
@@ -275,21 +276,21 @@ def _timed_out(call: Call, budget: float) -> AttemptFailed:
     return AttemptFailed(call, failure=Failure.READ_TIMEOUT, detail=f"no complete reply within {budget:g} s")
 
 
-def _small_body(response: requests.Response) -> bytes:
-    """Read the body whole, inflated, at most ``MAX_REPLY_BYTES``; ``ReplyTooLarge`` beyond."""
-    return decoded_body(_read_body(response), response.headers.get("Content-Encoding"))
+def _small_body(response: requests.Response, limit: int = MAX_REPLY_BYTES) -> bytes:
+    """Read the body whole, inflated, at most ``limit`` bytes; ``ReplyTooLarge`` beyond."""
+    return decoded_body(_read_body(response, limit), response.headers.get("Content-Encoding"), limit)
 
 
-def _read_body(response: requests.Response) -> bytes:
-    """Read the raw (still compressed) body, at most ``MAX_REPLY_BYTES``; ``ReplyTooLarge`` beyond."""
+def _read_body(response: requests.Response, limit: int) -> bytes:
+    """Read the raw (still compressed) body, at most ``limit`` bytes; ``ReplyTooLarge`` beyond."""
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+    if declared.isdigit() and int(declared) > limit:
         raise ReplyTooLarge(f"a reply of {declared} bytes")
     chunks: list[bytes] = []
     size = 0
     while chunk := response.raw.read(CHUNK_BYTES, decode_content=False):
         size += len(chunk)
-        if size > MAX_REPLY_BYTES:
-            raise ReplyTooLarge(f"a reply of more than {MAX_REPLY_BYTES} bytes")
+        if size > limit:
+            raise ReplyTooLarge(f"a reply of more than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)

@@ -154,11 +154,11 @@ def test_async_status_retries_a_cancelled_error_nobody_asked_for(emulator, monke
     real_read_body = aio._read_body
     raised = []
 
-    async def read_body(response):
+    async def read_body(response, limit):
         if not raised:
             raised.append(True)
             raise asyncio.CancelledError
-        return await real_read_body(response)
+        return await real_read_body(response, limit)
 
     monkeypatch.setattr(aio, "_read_body", read_body)
     assert asyncio.run(DataloreHook().a_get_run(run_id)).run_id == run_id

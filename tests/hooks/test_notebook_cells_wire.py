@@ -6,7 +6,11 @@ import asyncio
 
 import pytest
 
-from airflow_provider_datalore.exceptions import DataloreConflictError, DataloreRequestError
+from airflow_provider_datalore.exceptions import (
+    DataloreConflictError,
+    DataloreRequestError,
+    DataloreResponseError,
+)
 from airflow_provider_datalore.hooks.datalore import DataloreHook
 from tests.constants import TOKEN
 
@@ -181,3 +185,20 @@ def test_async_twins_read_the_emulator(emulator):
         "worksheetIndex": 0,
         "includeOutputs": True,
     }
+
+
+def test_a_cells_reply_may_be_larger_than_other_replies_but_not_unbounded(hook, requests_mock):
+    # /cells sends up to about 5 million characters of outputs: more than the 4 MiB of other replies.
+    big = {**DETAILED["cellsWithOutputs"][0], "outputs": [{"outputType": "TEXT", "text": "x" * 6_000_000}]}
+    requests_mock.post(f"{API}/cells", json={**DETAILED, "cellsWithOutputs": [big]})
+    (cell,) = hook.list_cells("alice/sales", outputs=True).cells
+    assert len(cell.outputs[0].text) == 6_000_000
+
+    huge = {**big, "outputs": [{"outputType": "TEXT", "text": "x" * (33 * 1024 * 1024)}]}
+    requests_mock.post(f"{API}/cells", json={**DETAILED, "cellsWithOutputs": [huge]})
+    with pytest.raises(DataloreResponseError, match="a reply of more than"):
+        hook.list_cells("alice/sales", outputs=True)
+
+    requests_mock.post(f"{API}/kernel/status", json={"state": "READY", "padding": "x" * 5_000_000})
+    with pytest.raises(DataloreResponseError, match="a reply of more than"):
+        hook.get_kernel_status("alice/sales")
