@@ -74,6 +74,11 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
     :param download_artifacts: Also download the run's artifacts (``artifacts[].path``) through the
         Notebook API's ``/file``. The docs do not say a server serves them there; one that does not
         fails the task, saying so.
+    :param output_cells: Not available here, and refused before any run: a Run API run computes a copy
+        of the notebook whose results are its artifacts (the ``.ipynb``), while the Notebook API reads
+        the notebook's own cells, which such a run does not change. Use
+        :class:`~airflow_provider_datalore.operators.interactive.DataloreRunInteractiveOperator` with
+        ``output_cells``, or download the artifact (``download_artifacts``).
     """
 
     template_fields: Sequence[str] = (
@@ -107,9 +112,11 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         download_to: Any = None,
         download_conn_id: str | None = None,
         download_artifacts: bool = False,
+        output_cells: str | list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.output_cells = output_cells
         self.download_artifacts = download_artifacts
         self.download_paths = download_paths
         self.download_to = download_to
@@ -131,6 +138,14 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         """Check every argument, start the run (or re-attach to it) and wait as configured."""
         from airflow_provider_datalore.checks import check_bool, check_seconds
 
+        if self.output_cells is not None:
+            raise ValueError(
+                f"output_cells {self.output_cells!r}: a Run API run's cell outputs cannot be read. The run "
+                "computes a copy of the notebook (its results are the run's artifacts, the .ipynb), and the "
+                "Notebook API reads the notebook's own cells, which the run leaves as they were. Use "
+                "DataloreRunInteractiveOperator(output_cells=...), which runs the notebook's own cells, or "
+                "download the artifact with download_artifacts=True."
+            )
         self._poll_seconds = check_seconds("poll_interval", self.poll_interval)
         self._timeout_seconds = check_seconds("timeout", self.timeout)
         check_bool("wait_for_termination", self.wait_for_termination)

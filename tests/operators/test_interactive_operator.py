@@ -210,3 +210,13 @@ def test_polls_that_fail_stop_the_wait_and_interrupt(emulator, retry_waits):
         operator(notebook_id="demo/endless", hook_params={"retry_limit": 2}).execute(task_context())
 
     assert paths(emulator)[-1] == INTERRUPT_PATH
+
+
+def test_the_run_operator_refuses_output_cells_before_any_run(emulator):
+    from airflow_provider_datalore.operators.datalore import DataloreRunNotebookOperator
+
+    task = DataloreRunNotebookOperator(task_id="run", notebook_id=NB, output_cells=["kpi"])
+    with pytest.raises(ValueError, match="a Run API run's cell outputs cannot be read") as raised:
+        task.execute(task_context())
+    assert "DataloreRunInteractiveOperator(output_cells=...)" in str(raised.value)
+    assert paths(emulator) == []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.integration import test_real_datalore
 from tests.integration.test_fault_matrix import CASES
-from tests.reliability import test_files_hostile, test_hostile
+from tests.reliability import test_files_hostile, test_hostile, test_interactive_hostile
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
@@ -52,6 +52,21 @@ def test_every_files_case_is_documented_once():
     tests = [
         name.removeprefix("test_").replace("_", "-")
         for name in dir(test_files_hostile)
+        if name.startswith("test_")
+    ]
+    assert len(rows) == len(set(rows))
+    assert sorted(rows) == sorted(tests)
+
+
+def test_every_interactive_case_is_documented_once():
+    """The "Interactive runs: hostile servers and bad input" table and test_interactive_hostile.py agree."""
+    section = (
+        DOC.read_text().split("## Interactive runs: hostile servers and bad input", 1)[1].split("\n## ", 1)[0]
+    )
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.MULTILINE)
+    tests = [
+        name.removeprefix("test_").replace("_", "-")
+        for name in dir(test_interactive_hostile)
         if name.startswith("test_")
     ]
     assert len(rows) == len(set(rows))
