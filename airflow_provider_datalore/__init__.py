@@ -54,7 +54,10 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
-        "extra-links": ["airflow_provider_datalore.links.datalore.DataloreNotebookLink"],
+        "extra-links": [
+            "airflow_provider_datalore.links.datalore.DataloreNotebookLink",
+            "airflow_provider_datalore.links.datalore.DataloreReportLink",
+        ],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,

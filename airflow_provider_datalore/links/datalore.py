@@ -20,3 +20,16 @@ class DataloreNotebookLink(BaseOperatorLink):
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         return XCom.get_value(key=NOTEBOOK_URL_XCOM_KEY, ti_key=ti_key) or ""
+
+
+#: The XCom key under which the interactive operator keeps the published report's URL.
+REPORT_URL_XCOM_KEY = "report_url"
+
+
+class DataloreReportLink(BaseOperatorLink):
+    """Link an interactive run's task to the report it published (empty until one is, or when its URL is unknown)."""
+
+    name = "Datalore report"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        return XCom.get_value(key=REPORT_URL_XCOM_KEY, ti_key=ti_key) or ""

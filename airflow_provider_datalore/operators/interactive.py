@@ -10,7 +10,12 @@ from airflow.providers.common.compat.sdk import BaseOperator, conf
 
 # A DAG file imports this module on every parse: only what defines the classes is imported here.
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
-from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
+from airflow_provider_datalore.links.datalore import (
+    NOTEBOOK_URL_XCOM_KEY,
+    REPORT_URL_XCOM_KEY,
+    DataloreNotebookLink,
+    DataloreReportLink,
+)
 from airflow_provider_datalore.task_hook import DataloreTaskHookMixin
 
 if TYPE_CHECKING:
@@ -71,7 +76,7 @@ class DataloreRunInteractiveOperator(DataloreTaskHookMixin, BaseOperator):
 
     template_fields: Sequence[str] = ("notebook_id", "parameters", "output_cells", "publish_report")
     template_fields_renderers = {"parameters": "json"}
-    operator_extra_links = (DataloreNotebookLink(),)
+    operator_extra_links = (DataloreNotebookLink(), DataloreReportLink())
     ui_color = "#6B57FF"
     ui_fgcolor = "#FFFFFF"
 
@@ -215,6 +220,8 @@ class DataloreRunInteractiveOperator(DataloreTaskHookMixin, BaseOperator):
             if self.publish_report:
                 result["report"] = interactive_runs.publish(self.hook, notebook_id, self.publish_report)
                 context["ti"].xcom_push(key="report", value=result["report"])
+                if result["report"]["url"]:
+                    context["ti"].xcom_push(key=REPORT_URL_XCOM_KEY, value=result["report"]["url"])
             return result
         if event.status is RunEventStatus.FAILED and progress is not None:
             self._started = False  # a cell ended ERROR: nothing runs after it
