@@ -132,3 +132,37 @@ def test_start_then_deferrable_sensor(deployment: AirflowDeployment) -> None:
     notebook_link = {"Datalore notebook": f"{deployment.emulator_url}/notebook/{NOTEBOOK}"}
     assert deployment.extra_links(dag_id, run_id, "start_run") == notebook_link
     assert deployment.extra_links(dag_id, run_id, "wait_for_run") == notebook_link
+
+
+def test_interactive_refresh_waits_in_the_triggerer(deployment: AirflowDeployment) -> None:
+    dag_id, task_id = "datalore_interactive_refresh", "refresh_dashboard"
+    run_id = deployment.trigger_dag(dag_id, logical_date="2026-11-02T06:00:00Z")["dag_run_id"]
+
+    assert deployment.wait_for_dag_run(dag_id, run_id)["state"] == "success"
+
+    assert deployment.state_history(dag_id, run_id, task_id) == ["running", "deferred", "running", "success"]
+    log = deployment.task_log(dag_id, run_id, task_id)
+    (job_id,) = log.trigger_files()
+    assert deployment.triggerer_jobs()[job_id]["job_type"] == "TriggererJob"
+    (fired,) = log.events("Trigger fired event")
+    assert "'status': 'success'" in fired["result"]
+    assert f"'notebook_id': '{NOTEBOOK}'" in fired["result"]
+    # The controls were set before the start, the start sent once, and nothing interrupted.
+    journal = deployment.emulator("journal")
+    controls = [e["body"] for e in journal if e["path"] == "/api/notebook/v1/cell/controls/update"]
+    assert [c["cellId"] for c in controls] == ["period", "region"]
+    assert (controls[0]["control"]["startDate"], controls[0]["control"]["endDate"]) == (
+        "2026-10-27",
+        "2026-11-02",
+    )
+    assert len([e for e in journal if e["path"] == "/api/computation/v1/notebook"]) == 1
+    assert not [e for e in journal if e["path"] == "/api/notebook/v1/kernel/interrupt"]
+    outputs = deployment.xcom(dag_id, run_id, task_id, "cell_outputs")
+    assert outputs["total_sales"]["value"] == "1234"
+    report = deployment.xcom(dag_id, run_id, task_id, "report")
+    assert deployment.extra_links(dag_id, run_id, task_id) == {
+        "Datalore notebook": f"{deployment.emulator_url}/notebook/{NOTEBOOK}",
+        "Datalore report": report["url"],
+    }
+    assert deployment.task_instance(dag_id, run_id, "all_good")["state"] == "success"
+    assert deployment.task_instance(dag_id, run_id, "alert")["state"] == "skipped"
