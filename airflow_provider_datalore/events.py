@@ -27,6 +27,20 @@ class RunEventStatus(enum.StrEnum):
     ERROR = "error"
 
 
+def event_status(payload: dict[str, Any]) -> RunEventStatus:
+    """
+    Return the status of a trigger event's payload.
+
+    :raises DataloreError: It is not one of :class:`RunEventStatus`.
+    """
+    try:
+        return RunEventStatus(str(payload.get("status")))
+    except ValueError:
+        raise DataloreError(
+            f"Unexpected event from the Datalore trigger: status {show(payload.get('status'))}"
+        ) from None
+
+
 @dataclass(frozen=True)
 class RunEvent:
     """
@@ -65,12 +79,7 @@ class RunEvent:
 
         :raises DataloreError: The payload's status is not one of :class:`RunEventStatus`.
         """
-        try:
-            status = RunEventStatus(str(payload.get("status")))
-        except ValueError:
-            raise DataloreError(
-                f"Unexpected event from the Datalore trigger: status {show(payload.get('status'))}"
-            ) from None
+        status = event_status(payload)
         run = DataloreRun.from_dict(payload["run"]) if payload.get("run") else None
         return cls(status, str(payload.get("run_id")), payload.get("message") or "", run)
 
@@ -132,12 +141,7 @@ class InteractiveRunEvent:
 
         :raises DataloreError: The payload's status is not one of :class:`RunEventStatus`.
         """
-        try:
-            status = RunEventStatus(str(payload.get("status")))
-        except ValueError:
-            raise DataloreError(
-                f"Unexpected event from the Datalore trigger: status {show(payload.get('status'))}"
-            ) from None
+        status = event_status(payload)
         progress = payload.get("progress")
         return cls(
             status,

@@ -171,18 +171,31 @@ def example_dags(airflow_db):
     return bag
 
 
-@pytest.fixture
-def trigger_runs(monkeypatch):
-    """Record the run id of every DataloreRunStatusTrigger that runs (proof that a task really deferred)."""
-    from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
-
+def record_trigger_runs(monkeypatch, trigger_class, attribute: str) -> list[str]:
+    """Record ``attribute`` of every ``trigger_class`` trigger that runs (proof that a task really deferred)."""
     seen: list[str] = []
-    original = DataloreRunStatusTrigger.run
+    original = trigger_class.run
 
     async def run(self):
-        seen.append(self.run_id)
+        seen.append(getattr(self, attribute))
         async for event in original(self):
             yield event
 
-    monkeypatch.setattr(DataloreRunStatusTrigger, "run", run)
+    monkeypatch.setattr(trigger_class, "run", run)
     return seen
+
+
+@pytest.fixture
+def trigger_runs(monkeypatch):
+    """The run id of every DataloreRunStatusTrigger that runs."""
+    from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
+
+    return record_trigger_runs(monkeypatch, DataloreRunStatusTrigger, "run_id")
+
+
+@pytest.fixture
+def interactive_triggers(monkeypatch):
+    """The notebook of every DataloreInteractiveRunTrigger that runs."""
+    from airflow_provider_datalore.triggers.interactive import DataloreInteractiveRunTrigger
+
+    return record_trigger_runs(monkeypatch, DataloreInteractiveRunTrigger, "notebook_id")

@@ -144,23 +144,6 @@ def test_the_notebook_link_points_at_the_notebook(example_dags, emulator):
             assert xcom(dag_run, task_id, "_link_DataloreNotebookLink") == expected
 
 
-@pytest.fixture
-def interactive_triggers(monkeypatch):
-    """Record the notebook of every DataloreInteractiveRunTrigger that runs (proof that a task deferred)."""
-    from airflow_provider_datalore.triggers.interactive import DataloreInteractiveRunTrigger
-
-    seen: list[str] = []
-    original = DataloreInteractiveRunTrigger.run
-
-    async def run(self):
-        seen.append(self.notebook_id)
-        async for event in original(self):
-            yield event
-
-    monkeypatch.setattr(DataloreInteractiveRunTrigger, "run", run)
-    return seen
-
-
 def test_interactive_refresh(example_dags, emulator, interactive_triggers, deferrable):
     dag_run = run_dag(fast(example_dags.get_dag("datalore_interactive_refresh"), deferrable=deferrable))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.integration import test_real_datalore
 from tests.integration.test_fault_matrix import CASES
 from tests.reliability import test_files_hostile, test_hostile, test_interactive_hostile
@@ -45,29 +47,24 @@ def test_every_real_server_case_is_documented_once():
     assert sorted(rows) == sorted(case.id for case in test_real_datalore.CASES)
 
 
-def test_every_files_case_is_documented_once():
-    """The "Files: hostile servers and bad input" table and tests/reliability/test_files_hostile.py agree."""
-    section = DOC.read_text().split("## Files: hostile servers and bad input", 1)[1].split("\n## ", 1)[0]
+def documented_cases(heading: str, module) -> tuple[list[str], list[str]]:
+    """Return the case ids of one table of the doc (below ``## heading``) and the tests of ``module``."""
+    section = DOC.read_text().split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.MULTILINE)
-    tests = [
-        name.removeprefix("test_").replace("_", "-")
-        for name in dir(test_files_hostile)
-        if name.startswith("test_")
-    ]
-    assert len(rows) == len(set(rows))
-    assert sorted(rows) == sorted(tests)
+    tests = [name.removeprefix("test_").replace("_", "-") for name in dir(module) if name.startswith("test_")]
+    return rows, tests
 
 
-def test_every_interactive_case_is_documented_once():
-    """The "Interactive runs: hostile servers and bad input" table and test_interactive_hostile.py agree."""
-    section = (
-        DOC.read_text().split("## Interactive runs: hostile servers and bad input", 1)[1].split("\n## ", 1)[0]
-    )
-    rows = re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.MULTILINE)
-    tests = [
-        name.removeprefix("test_").replace("_", "-")
-        for name in dir(test_interactive_hostile)
-        if name.startswith("test_")
-    ]
+@pytest.mark.parametrize(
+    ("heading", "module"),
+    [
+        ("Files: hostile servers and bad input", test_files_hostile),
+        ("Interactive runs: hostile servers and bad input", test_interactive_hostile),
+    ],
+    ids=["files", "interactive"],
+)
+def test_every_table_case_is_documented_once(heading, module):
+    """Each table and its test module list the same cases, each once."""
+    rows, tests = documented_cases(heading, module)
     assert len(rows) == len(set(rows))
     assert sorted(rows) == sorted(tests)
