@@ -123,6 +123,26 @@ def write_dag_to_db(dag: Any) -> None:
     SerializedDagModel.write_dag(serialized, bundle_name="dags-folder")
 
 
+def write_parsed_dag_to_db(dag: Any) -> None:
+    """
+    Write a DAG to the database as the DAG processor does, its assets included (Airflow 3.1+).
+
+    dag.test() of 3.1+ writes only the DAGs it finds in the DAGs folder's bundle, and then finds no
+    version of a DAG from elsewhere ("the dag is not serialized"). Nor does it register the assets of a
+    DAG it re-parsed with other outlets: a task's event for such an asset is never recorded.
+    """
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.collection import update_dag_parsing_results_in_db
+    from airflow.serialization.serialized_objects import LazyDeserializedDAG
+    from airflow.utils.session import create_session
+
+    DagBundlesManager().sync_bundles_to_db()
+    with create_session() as session:
+        update_dag_parsing_results_in_db(
+            "dags-folder", None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(), session=session
+        )
+
+
 def task_states(dag_run: Any) -> dict[str, str]:
     """Return ``{task_id[map_index]: state}`` for every task instance of the run."""
     states = {}

@@ -6,11 +6,10 @@ import datetime
 import hashlib
 import io
 
-import airflow
 import pytest
 
 from airflow_provider_datalore.hooks.datalore import DataloreHook
-from tests.helpers import AIRFLOW_2, fast, run_dag, task_states, xcom
+from tests.helpers import AIRFLOW_2, AIRFLOW_3_0, fast, run_dag, task_states, write_parsed_dag_to_db, xcom
 
 pytestmark = pytest.mark.integration
 
@@ -183,6 +182,10 @@ def lake(tmp_path, monkeypatch):
 def test_files_in_and_out(lake, example_dags, emulator, trigger_runs, deferrable):
     tmp_path = lake
     dag = fast(example_dags.get_dag("datalore_files_in_and_out"), deferrable=deferrable)
+    if not AIRFLOW_2 and not AIRFLOW_3_0:
+        # This test's lake is a new outlet asset: registered as the DAG processor would (dag.test() of
+        # 3.1 and 3.2 records no event for an asset of a re-parsed DAG that it did not register).
+        write_parsed_dag_to_db(dag)
     dag_run = run_dag(dag)
 
     assert task_states(dag_run) == {
@@ -222,10 +225,6 @@ def test_files_in_and_out(lake, example_dags, emulator, trigger_runs, deferrable
     events = asset_event_extras(f"file://{tmp_path}/reports")
     if AIRFLOW_2:  # 2.11's dag.test() records no event for a dataset that no parsed DAG registered
         assert events == []
-    elif not events and airflow.__version__.startswith(("3.1.", "3.2.")):
-        # Seen on 3.1 and 3.2 only after other DAGs of the folder ran in the same database; alone it
-        # passes there too. Not yet understood: reported, not hidden.
-        pytest.xfail("no asset event recorded for the files example after other example DAGs ran (3.1/3.2)")
     else:
         assert events == [{"datalore_downloads": xcom(dag_run, "run_report", "downloads")}]
     assert [p.name for p in summary.parent.iterdir()] == ["summary.csv"]  # no temporary file left

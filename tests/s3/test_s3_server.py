@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from tests.helpers import AIRFLOW_2, AIRFLOW_3_0, run_dag, task_states
+from tests.helpers import AIRFLOW_2, AIRFLOW_3_0, run_dag, task_states, write_parsed_dag_to_db
 from tests.s3_server import NOWHERE, conn_env_var, object_storage_path
 
 MiB = 2**20
@@ -213,25 +213,6 @@ def test_rename_overwrites(s3_bucket):
     assert s3_bucket.read("final/data.csv") == b"new"
 
 
-def write_test_dag_to_db(dag):
-    """
-    Write a DAG defined in a test to the database as the DAG processor would (Airflow 3.1+).
-
-    dag.test() of 3.1+ writes only the DAGs it finds in the DAGs folder's bundle (example_dags), and then
-    finds no version of a DAG from elsewhere ("the dag is not serialized"); run_dag writes it on 3.0.
-    """
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.collection import update_dag_parsing_results_in_db
-    from airflow.serialization.serialized_objects import LazyDeserializedDAG
-    from airflow.utils.session import create_session
-
-    DagBundlesManager().sync_bundles_to_db()
-    with create_session() as session:
-        update_dag_parsing_results_in_db(
-            "dags-folder", None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(), session=session
-        )
-
-
 @pytest.mark.integration
 def test_connection_resolves_inside_dag_test(airflow_db, s3_bucket):
     if AIRFLOW_2:
@@ -257,7 +238,7 @@ def test_connection_resolves_inside_dag_test(airflow_db, s3_bucket):
         write_to_s3()
 
     if not AIRFLOW_2 and not AIRFLOW_3_0:
-        write_test_dag_to_db(dag)
+        write_parsed_dag_to_db(dag)
     dag_run = run_dag(dag)
     assert task_states(dag_run) == {"write_to_s3": "success"}
     assert s3_bucket.read("from-task/out.txt") == b"written by a task"
