@@ -220,3 +220,30 @@ def test_the_run_operator_refuses_output_cells_before_any_run(emulator):
         task.execute(task_context())
     assert "DataloreRunInteractiveOperator(output_cells=...)" in str(raised.value)
     assert paths(emulator) == []
+
+
+def test_a_warning_counts_as_success(emulator):
+    add_notebook(emulator, "demo/warns", [{**CELLS[0], "warning": True}])
+    context = task_context()
+    operator(notebook_id="demo/warns", output_cells="a").execute(context)
+    assert context["ti"].xcom["cell_outputs"]["a"]["status"] == "WARNING"
+
+
+def test_a_failed_run_publishes_nothing(emulator):
+    add_notebook(emulator, "demo/broken", CELLS)
+    with pytest.raises(DataloreRunFailedError):
+        operator(notebook_id="demo/broken", publish_report="STATIC").execute(task_context())
+    assert "/api/notebook/v1/report/publish" not in paths(emulator)
+
+
+def test_publish_updates_an_existing_publication(emulator):
+    add_notebook(emulator, "demo/published", CELLS[:1], publications={"STATIC": "r-old"})
+    context = task_context()
+    operator(notebook_id="demo/published", publish_report="STATIC").execute(context)
+    publishes = [e.body for e in emulator.journal if e.path == "/api/notebook/v1/report/publish"]
+    assert [(p["type"], p["mode"]) for p in publishes] == [("STATIC", "UPDATE")]
+    assert context["ti"].xcom["report"]["mode"] == "UPDATE"
+    assert (
+        context["ti"].xcom["report_url"]
+        == f"{emulator.url}/report/static/demo/{context['ti'].xcom['report']['report_id']}"
+    )
