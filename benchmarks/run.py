@@ -42,6 +42,8 @@ import real_report
 from real_triggerer import run_real_triggerer_bench
 from servers import (
     BENCH,
+    INTERACTIVE_BOOTING,
+    INTERACTIVE_BUSY,
     TOKEN,
     LineReader,
     Server,
@@ -73,7 +75,14 @@ LABELS = {
     ("dbt", "https"): "dbt Cloud 4.11, HTTPS",
     ("floor", "https"): "Floor: bare aiohttp loop, HTTPS",
     ("datalore-gc", "https"): "Datalore (ours), HTTPS, GC threshold raised",
+    ("interactive-busy", "https"): "Interactive wait, kernel BUSY: `/kernel/status` per poll, HTTPS",
+    ("interactive-booting", "https"): "Interactive wait, kernel READY while booting: `/kernel/status` + "
+    "`/cells` with outputs per poll, HTTPS",
 }
+#: The interactive wait's goal (issue 22): CPU per poll within this much of the run-status poll's.
+INTERACTIVE_RATIO = 1.5
+#: The notebook each interactive scenario waits on (``servers.start_servers`` configures them).
+INTERACTIVE_NOTEBOOKS = {"interactive-busy": INTERACTIVE_BUSY, "interactive-booting": INTERACTIVE_BOOTING}
 #: The trigger process of a ``datalore-gc`` scenario loads this folder's ``airflow_local_settings.py``.
 GC_TUNED = BENCH / "gc_tuned"
 
@@ -537,13 +546,15 @@ def measure(
 ) -> dict[str, Any]:
     """Run one trigger process against ``server`` and return its figures."""
     env = dict(env)
+    interactive = scenario.kind in INTERACTIVE_NOTEBOOKS
     kind = "datalore" if scenario.kind == "datalore-gc" else scenario.kind
+    kind = "interactive" if interactive else kind
     if scenario.kind == "datalore-gc":
         env["PYTHONPATH"] = os.pathsep.join([str(GC_TUNED), *filter(None, [env.get("PYTHONPATH")])])
     if kind == "floor":
         env["BENCH_FLOOR"] = json.dumps({"url": server.url, "token": TOKEN, "ca_file": server.ca_file})
     else:
-        env.update(connection_env(kind, server, args.ca_file))
+        env.update(connection_env("datalore" if interactive else kind, server, args.ca_file))
     log_path = workdir / f"{tag}.log"
     result_path = workdir / f"{tag}.json"
     argv = [
@@ -570,13 +581,17 @@ def measure(
         line = LineReader(child, "trigger process").next(180)
         if line != "READY":
             raise RuntimeError(f"trigger process said {line!r}")
-        run_ids = asyncio.run(start_runs(server, scenario.n))
+        request: Any = (
+            start_interactive(server, INTERACTIVE_NOTEBOOKS[scenario.kind], scenario.n)
+            if interactive
+            else asyncio.run(start_runs(server, scenario.n))
+        )
         server.reset()
         load = os.getloadavg()
         server_cpu0 = server.cpu_seconds()
         wall0 = time.monotonic()
         assert child.stdin is not None
-        child.stdin.write(json.dumps(run_ids) + "\n")
+        child.stdin.write(json.dumps(request) + "\n")
         child.stdin.close()
         child.wait(timeout=args.max_seconds + 180)
         wall = time.monotonic() - wall0
@@ -588,7 +603,7 @@ def measure(
     if child.returncode != 0:
         raise RuntimeError(f"trigger process exited with {child.returncode}")
     result = json.loads(result_path.read_text())
-    result.update(server.poll_stats())
+    result.update(server.poll_stats("interactive" if interactive else "datalore"))
     result.update(count_log_failures(log_path))
     result.update(
         {
@@ -617,6 +632,7 @@ def derive(result: dict[str, Any]) -> dict[str, float]:
         "failed_polls": result["log_failures"] + non_success + result["unfinished"] + result["crashed"],
         "exactly_one_success": result["exactly_one_success"],
         "polls": result["polls"],
+        "cells_reads": result.get("cells_reads", 0),
         "polls_per_trigger": result["polls"] / result["n"],
         "connections": result["connections"],
         "server_cpu_pct": 100 * result["server_cpu_seconds"] / max(result["server_wall_seconds"], 1e-9),
@@ -678,6 +694,312 @@ def run_trigger_bench(
                 flush=True,
             )
     return results
+
+
+def interactive_hook(server: Server) -> Any:
+    """A ``DataloreHook`` on ``server`` (this process), as the operator uses before it defers."""
+    os.environ.update(connection_env("datalore", server, ""))
+    from airflow_provider_datalore.hooks.datalore import DataloreHook
+
+    return DataloreHook(datalore_conn_id="datalore_bench")
+
+
+def run_code_cells(server: Server, notebook: str) -> None:
+    """
+    Run the notebook's fast CODE cells at once (``/cells/run``), so that its cells carry a previous run's
+    statuses, counts and outputs, as a notebook that runs every day does. A booting kernel answers 409
+    (``/cells/run`` waits for it): its cells have those outputs since the first repeat.
+    """
+    import urllib.error
+    import urllib.request
+
+    from airflow_provider_datalore.emulator.sales_report import SALES_REPORT_CELLS_JSON
+
+    owner, name = notebook.split("/")
+    body = {
+        "notebookId": {"ownerId": owner, "id": name},
+        "cellIds": [cell["id"] for cell in SALES_REPORT_CELLS_JSON if cell["type"] == "CODE"],
+    }
+    request = urllib.request.Request(
+        f"{server.url}/api/notebook/v1/cells/run",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60, context=server.ssl_context) as response:
+            response.read()
+    except urllib.error.HTTPError as err:
+        if err.code != 409:
+            raise
+
+
+def start_interactive(server: Server, notebook: str, n: int) -> dict[str, Any]:
+    """
+    Start an interactive run as ``DataloreRunInteractiveOperator`` does before it defers: the cells'
+    snapshot first (``list_cells(outputs=True)``), then the start (``run_notebook_interactive``).
+    Return what the trigger process reads: N waits on that notebook, with that snapshot.
+    """
+    from airflow_provider_datalore.notebook_api.execution import ExecutionSnapshot
+
+    run_code_cells(server, notebook)
+    hook = interactive_hook(server)
+    snapshot = ExecutionSnapshot.from_cells(hook.list_cells(notebook, outputs=True).cells).to_json()
+    hook.run_notebook_interactive(notebook)
+    return {"notebook": notebook, "snapshot": snapshot, "n": n}
+
+
+def interactive_parse_costs(server: Server, env: dict[str, str]) -> dict[str, float]:
+    """
+    Time what a booting-READY poll does with its two replies, in a process pinned as the trigger processes
+    are (``benchmarks/interactive_parse.py``), against a snapshot taken now (the cells as they stand: none
+    run since, so the judgement is "not finished", as during the boot).
+    """
+    from airflow_provider_datalore.notebook_api.execution import ExecutionSnapshot
+
+    run_code_cells(server, INTERACTIVE_BOOTING)  # outputs to read, on a fresh emulator too
+    hook = interactive_hook(server)
+    listing = hook.list_cells(INTERACTIVE_BOOTING, outputs=True)
+    snapshot = json.dumps(ExecutionSnapshot.from_cells(listing.cells).to_json())
+    command = [sys.executable, str(BENCH / "interactive_parse.py"), "--url", server.url, "--token", TOKEN]
+    command += ["--notebook", INTERACTIVE_BOOTING, "--snapshot", snapshot]
+    command += ["--ca", server.ca_file] if server.ca_file else []
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    pin(proc.pid, "client")
+    out, _ = proc.communicate(timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"interactive_parse.py failed ({proc.returncode})")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def interactive_plan(args: argparse.Namespace) -> list[Scenario]:
+    n, repeats = args.interactive_n or args.goal_n, args.interactive_repeats
+    return [Scenario(kind, "https", n, repeats) for kind in ("datalore", *INTERACTIVE_NOTEBOOKS)]
+
+
+def run_interactive_bench(
+    args: argparse.Namespace, env: dict[str, str], workdir: Path, servers: dict[tuple[str, str], Server]
+) -> dict[str, Any]:
+    """
+    The interactive wait's poll beside the run-status poll (issue 22's goal), in one run: N
+    ``DataloreRunStatusTrigger`` waits, N ``DataloreInteractiveRunTrigger`` waits on a kernel BUSY for the
+    whole run, N on a kernel READY while booting, interleaved (ABCABC...), each in its own trigger process.
+    """
+    scenarios = interactive_plan(args)
+    runs: dict[str, list[dict[str, Any]]] = {s.key: [] for s in scenarios}
+    total = sum(s.repeats for s in scenarios)
+    done = 0
+    for round_ in range(args.interactive_repeats):
+        for scenario in scenarios:
+            done += 1
+            tag = f"interactive-step-{scenario.key}-r{round_ + 1}"
+            print(f"  [{done}/{total}] {tag} ...", end=" ", flush=True)
+            result = measure(scenario, servers["datalore", "https"], env, workdir, args, tag)
+            figures = result["derived"] = derive(result)
+            runs[scenario.key].append(result)
+            print(
+                f"{figures['cpu_per_1000_polls']:.3f} CPU s/1000 polls, {figures['polls']} polls, "
+                f"{figures['cells_reads']} /cells reads, failed {figures['failed_polls']}, "
+                f"ok {figures['exactly_one_success']}/{scenario.n}, p99 lag {figures['lag_p99_ms']:.1f} ms, "
+                f"wall {figures['wall_seconds']:.0f} s",
+                flush=True,
+            )
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "parse_us": interactive_parse_costs(servers["datalore", "https"], env),
+        "n": scenarios[0].n,
+        "repeats": args.interactive_repeats,
+        "duration": args.duration,
+        "poll_interval": args.poll_interval,
+        "runs": runs,
+    }
+
+
+def interactive_ratios(interactive: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per interactive scenario: its CPU per poll over the run-status poll's, per round and of the medians."""
+    summary = summarize(interactive["runs"])
+    n = interactive["n"]
+    reference = summary.get(f"datalore-https-{n}")
+    ratios: dict[str, dict[str, float]] = {}
+    for kind in INTERACTIVE_NOTEBOOKS:
+        ours = summary.get(f"{kind}-https-{n}")
+        if not ours or not reference:
+            continue
+        pairs = [
+            a["derived"]["cpu_per_1000_polls"] / b["derived"]["cpu_per_1000_polls"]
+            for a, b in zip(
+                interactive["runs"][f"{kind}-https-{n}"],
+                interactive["runs"][f"datalore-https-{n}"],
+                strict=False,
+            )
+        ]
+        ratios[kind] = {
+            "of_medians": ours["cpu_per_1000_polls"]["median"] / reference["cpu_per_1000_polls"]["median"],
+            **{f"round_{k}": v for k, v in spread(pairs).items()},
+        }
+    return ratios
+
+
+def interactive_goals(interactive: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    summary = summarize(interactive["runs"])
+    n = interactive["n"]
+    reference = summary.get(f"datalore-https-{n}")
+    rows: list[tuple[str, str, bool]] = []
+    for kind, ratio in interactive_ratios(interactive).items():
+        ours = summary[f"{kind}-https-{n}"]
+        what = (
+            "kernel BUSY, one `/kernel/status` read per poll"
+            if kind == "interactive-busy"
+            else "kernel READY while booting, `/kernel/status` + `/cells` with outputs per poll"
+        )
+        assert reference is not None
+        rows.append(
+            (
+                f"N={n} HTTPS: interactive wait poll CPU <= {INTERACTIVE_RATIO}x the run-status poll ({what}; "
+                "medians, same run)",
+                f"{ratio['of_medians']:.2f}x ({ours['cpu_per_1000_polls']['median']:.2f} vs "
+                f"{reference['cpu_per_1000_polls']['median']:.2f} CPU s per 1000 polls)",
+                ratio["of_medians"] <= INTERACTIVE_RATIO,
+            )
+        )
+    return rows
+
+
+def interactive_notes(
+    interactive: dict[str, Any], summary: dict[str, dict[str, Any]], ratios: dict[str, dict[str, float]]
+) -> list[str]:
+    """Say, from the figures, what an interactive poll costs beyond a run-status poll, and of what."""
+    n = interactive["n"]
+    reference, busy_, booting = (
+        summary.get(f"{kind}-https-{n}") for kind in ("datalore", "interactive-busy", "interactive-booting")
+    )
+    if not (reference and busy_ and booting):
+        return []
+    ref_ms, busy_ms, boot_ms = (s["cpu_per_1000_polls"]["median"] for s in (reference, busy_, booting))
+    lines = [
+        "What the figures show (CPU ms per poll = CPU s per 1000 polls):",
+        "",
+        f"- BUSY: {busy_ms:.3f} ms per poll against the run-status poll's {ref_ms:.3f} "
+        f"({ratios['interactive-busy']['of_medians']:.2f}x). Both polls are one small HTTPS POST or GET "
+        "answered the same way for the whole run, whose unchanged bytes the transport does not parse again; "
+        f"the BUSY wait's figure also carries each wait's last poll, which reads `/cells` once "
+        f"({busy_['cells_reads']['median']:.0f} reads in {busy_['polls']['median']:.0f} polls).",
+        f"- READY while booting: {boot_ms:.3f} ms per poll ({ratios['interactive-booting']['of_medians']:.2f}x "
+        f"the run-status poll's, {boot_ms / busy_ms:.2f}x the BUSY poll's). Such a poll makes two HTTPS "
+        "requests, `/kernel/status` then `/cells` with outputs, one after the other, where the others make one.",
+    ]
+    parse = interactive.get("parse_us")
+    if parse:
+        spent = sum(
+            parse[k]
+            for k in ("cells_json_us", "read_cells_us", "judge_us", "kernel_json_us", "kernel_read_us")
+        )
+        extra_us = (boot_ms - busy_ms) * 1000
+        lines.append(
+            f"- Of the {extra_us:.0f} us a booting poll costs beyond a BUSY one, the replies' reading is "
+            f"{spent:.0f} us (timed apart, `benchmarks/interactive_parse.py`, pinned like the trigger "
+            f"processes): `json.loads` of the {parse['cells_bytes']:,}-byte `/cells` reply "
+            f"{parse['cells_json_us']:.0f} us, `read_cells` {parse['read_cells_us']:.0f} us, `judge` "
+            f"{parse['judge_us']:.0f} us, and the {parse['kernel_bytes']}-byte `/kernel/status` reply "
+            f"{parse['kernel_json_us'] + parse['kernel_read_us']:.0f} us (the transport keeps the last reply "
+            "it parsed, one per hook, and the `/cells` reply between two kernel reads takes its place, so "
+            "here the kernel status is parsed every poll). The rest, about "
+            f"{extra_us - spent:.0f} us, is the second request itself: aiohttp's request and response "
+            "objects, TLS, the socket calls and the event loop's wake-ups, what the run-status poll's one "
+            "request costs too. With two requests per poll the booting poll cannot come within "
+            f"{INTERACTIVE_RATIO}x of a one-request poll unless a request costs far less than here; what "
+            "parsing could save (caching the last reply per call, not per hook) is about "
+            f"{parse['cells_json_us'] + parse['read_cells_us'] + parse['kernel_json_us'] + parse['kernel_read_us']:.0f} "
+            "us of it.",
+        )
+    return [*lines, ""]
+
+
+def interactive_section(data: dict[str, Any]) -> list[str]:
+    interactive = data.get("interactive")
+    if not interactive:
+        return []
+    summary = summarize(interactive["runs"])
+    ratios = interactive_ratios(interactive)
+    n = interactive["n"]
+    lines = [
+        "## Interactive wait (issue 22)",
+        "",
+        f"Measured {interactive['date']} (`--steps interactive` or a full run), {interactive['repeats']} "
+        f"repeats of each row, interleaved (run status, BUSY, booting, run status, ...), N={n} triggers "
+        f"over HTTPS against the emulator, every {interactive['poll_interval']:.0f} s, for "
+        f"{interactive['duration']:.0f} s, in the harness of the Triggerer scale section (one pinned trigger "
+        "process per measurement, the triggers re-created from `serialize()`, structlog JSON logs). The first "
+        "row is the same `DataloreRunStatusTrigger` measurement as that section's, repeated here so that the "
+        "ratio compares figures of one run, interleaved. The interactive rows are "
+        "`DataloreInteractiveRunTrigger`s waiting on an interactive run started as the operator starts it "
+        "before it defers: `DataloreHook.list_cells(notebook, outputs=True)` for the snapshot "
+        "(`ExecutionSnapshot.to_json()` in the trigger's kwargs), then `run_notebook_interactive(notebook)`. "
+        "The notebook is the emulator's sales-report notebook (11 cells: a Markdown cell, 5 controls, 5 code "
+        "cells with stdout, TEXT, TABLE, PLOT and LAST_EXPRESSION outputs; the `/cells` reply with outputs is "
+        "4,112 bytes; `/kernel/status` 41), its code cells run once before (`/cells/run`) so that they carry a previous run's "
+        "counts and outputs, as a notebook that runs every day does.",
+        "",
+        "- **BUSY**: the notebook has a last cell that runs for the run's duration (`seconds`), so the kernel "
+        "is BUSY all along and each poll is one `/kernel/status` read (the cells are not read while the "
+        "kernel is BUSY); when the cell ends, each wait's next poll sees READY, reads `/cells` once and ends "
+        "with `success`. This is the steady state of a long interactive run.",
+        "- **READY while booting**: the notebook's `kernel_boot_polls` is the `/kernel/status` reads N waits "
+        "make in the run's duration (the booting race): `/kernel/status` answers READY and the cells show "
+        "the previous run's statuses, so each poll reads `/kernel/status` and `/cells` with outputs and "
+        "judges them against the snapshot (not finished). Then the cells run (a few polls see BUSY), and "
+        "each wait's next poll sees READY and new counts and ends with `success`. The costliest poll the "
+        "wait makes, nearly every poll of the run.",
+        "- One notebook for all N waits: the emulator's kernel is per notebook, and one interactive start "
+        "with N waits on it is what N notebooks each with one wait show a trigger (the same replies); N starts "
+        "of one notebook would instead interrupt each other. **polls** counts `/kernel/status` reads (run "
+        "status: `GET /api/run/v1/<id>`); **CPU s / 1000 polls** divides the trigger process's CPU by them, "
+        "so a booting poll's figure includes its `/cells` read.",
+        "",
+        "Figures: median (min-max).",
+        "",
+        "| wait | N | repeats | CPU s / 1000 polls | / run status (medians) | / run status (per round) | "
+        "polls | `/cells` reads | KiB / trigger | p99 lag ms | failed polls | ok | TCP conns |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in summary.values():
+        ratio = ratios.get(s["kind"])
+        of_medians = f"{ratio['of_medians']:.2f}x" if ratio else "1.00x"
+        lines.append(
+            f"| {LABELS[s['kind'], s['scheme']]} | {s['n']} | {s['repeats']} | "
+            f"{fmt(s['cpu_per_1000_polls'], 3)} | {of_medians} | "
+            + (
+                f"{ratio['round_median']:.2f}x ({ratio['round_min']:.2f}-{ratio['round_max']:.2f})"
+                if ratio
+                else ""
+            )
+            + f" | {fmt(s['polls'], 0)} | {fmt(s['cells_reads'], 0) if 'cells_reads' in s else '-'} | "
+            f"{fmt(s['rss_kib_per_trigger'], 1)} | {fmt(s['lag_p99_ms'], 1)} | {fmt(s['failed_polls'], 0)} | "
+            f"{fmt(s['exactly_one_success'], 0)} | {fmt(s['connections'], 0)} |"
+        )
+    lines += ["", f"Goal: CPU per poll within {INTERACTIVE_RATIO}x of the run-status poll's; see Goals.", ""]
+    lines += interactive_notes(interactive, summary, ratios)
+    lines += [
+        "Every measurement, in the order run:",
+        "",
+        "| # | wait | CPU s / 1000 polls | polls | `/cells` reads | CPU s | failed | ok | load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = [
+        (i, key)
+        for i in range(interactive["repeats"])
+        for key in interactive["runs"]
+        if len(interactive["runs"][key]) > i
+    ]
+    for number, (i, key) in enumerate(order, start=1):
+        d = interactive["runs"][key][i]["derived"]
+        lines.append(
+            f"| {number} | {key} | {d['cpu_per_1000_polls']:.3f} | {d['polls']:.0f} | {d['cells_reads']:.0f} | "
+            f"{d['cpu_seconds']:.1f} | {d['failed_polls']:.0f} | {d['exactly_one_success']:.0f} | "
+            f"{d['loadavg']:.2f} |"
+        )
+    lines.append("")
+    return lines
 
 
 # -- the report --------------------------------------------------------------------------------------
@@ -1058,6 +1380,7 @@ def write_doc(data: dict[str, Any], path: Path, image: Path) -> None:
         "",
         *[f"- {note}" for note in observations(data)],
         "",
+        *interactive_section(data),
         *transfer_section(data),
         *real_report.section(data),
         "## What changed the figures",
@@ -1197,6 +1520,10 @@ def server_note(summary: dict[str, dict[str, Any]]) -> str:
 def report(data: dict[str, Any], out_doc: Path, out_image: Path) -> None:
     data["summary"] = summarize(data["trigger_results"])
     data["goals"] = goals(data["imports"], data["summary"], data["args"]["goal_n"])
+    if data.get("interactive"):
+        data["goals"] += interactive_goals(data["interactive"])
+        data["interactive"]["summary"] = summarize(data["interactive"]["runs"])
+        data["interactive"]["ratios"] = interactive_ratios(data["interactive"])
     if data.get("transfers"):
         data["goals"] += transfer_goals(data["transfers"])
     data["server_note"] = server_note(data["summary"]) if data["summary"] else ""
@@ -1214,8 +1541,9 @@ def report(data: dict[str, Any], out_doc: Path, out_image: Path) -> None:
 # -- main --------------------------------------------------------------------------------------------
 
 
-#: The steps of a run, in order: import cost, the imitation harness, the real triggerer, file transfers.
-STEPS = ("imports", "triggers", "real", "transfers")
+#: The steps of a run, in order: import cost, the imitation harness, the interactive wait beside the
+#: run-status wait (in the same harness), the real triggerer, file transfers.
+STEPS = ("imports", "triggers", "interactive", "real", "transfers")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -1235,6 +1563,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-transfers", action="store_true", help="do not run the file-transfer step")
     parser.add_argument("--transfer-mib", type=int, default=1024, help="MiB of the file each transfer moves")
     parser.add_argument("--transfer-repeats", type=int, default=3, help="repeats of each file transfer")
+    parser.add_argument("--interactive-n", type=int, help="the interactive step's N (default: --goal-n)")
+    parser.add_argument(
+        "--interactive-repeats", type=int, default=3, help="repeats of each row of the interactive step"
+    )
     parser.add_argument(
         "--steps",
         default=",".join(STEPS),
@@ -1262,6 +1594,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.import_repeats, args.duration, args.max_seconds = 3, 10.0, 120.0
         args.real_n, args.real_repeats = 100, 1
         args.transfer_mib, args.transfer_repeats = 64, 2
+        args.interactive_repeats = 1
         args.out = args.out or tempfile.mkdtemp(prefix="datalore-bench-quick-")
     return args
 
@@ -1299,7 +1632,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     results: dict[str, list[dict[str, Any]]] = {}
     real: dict[str, Any] = {}
-    if "triggers" in steps or "real" in steps:
+    interactive: dict[str, Any] = {}
+    if "triggers" in steps or "real" in steps or "interactive" in steps:
         with start_servers(args, env, workdir) as servers:
             if "triggers" in steps:
                 print(
@@ -1307,6 +1641,12 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
                 results = run_trigger_bench(args, env, workdir, servers)
+            if "interactive" in steps:
+                print(
+                    f"{steps.index('interactive') + 1}/{total} The interactive wait beside the run-status wait",
+                    flush=True,
+                )
+                interactive = run_interactive_bench(args, env, workdir, servers)
             real_wanted = not args.only or any(key.startswith("real-") for key in args.only.split(","))
             if "real" in steps and real_wanted:
                 print(f"{steps.index('real') + 1}/{total} Triggerer scale: the real triggerer", flush=True)
@@ -1330,10 +1670,16 @@ def main(argv: list[str] | None = None) -> int:
             "imports": imports,
             "trigger_results": results,
             "real_results": real,
+            "interactive": interactive,
             "transfers": transfers,
             "load_min": min(loads),
             "load_max": max(loads),
         }
+        # Steps not run this time keep their last figures (each of their sections gives its own date).
+        previous = json.loads(out_json.read_text()) if out_json.exists() else {}
+        for step in ("interactive", "transfers"):
+            if step not in steps and previous.get(step):
+                data[step] = previous[step]
     else:  # a subset of the steps: update the last results in place, keep their other figures
         if not out_json.exists():
             raise SystemExit(f"--steps without 'triggers' updates {out_json}, which does not exist")
@@ -1343,6 +1689,8 @@ def main(argv: list[str] | None = None) -> int:
             data["real_results"] = real
         if "transfers" in steps:
             data["transfers"] = transfers
+        if "interactive" in steps:
+            data["interactive"] = interactive
         data.setdefault("partial_runs", []).append(
             {"command": command, "date": date, "steps": steps, "python": platform.python_version()}
         )

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 BENCH = Path(__file__).resolve().parent
 TOKEN = "bench-token-not-a-secret"
 NOTEBOOK = "bench/nb"
+#: The interactive waits' notebooks: the sales-report notebook's 11 cells (5 of them controls, 5 code cells
+#: with outputs) and, in the first, a last cell that runs for the run's duration (the kernel BUSY all
+#: along); the second boots for as many ``/kernel/status`` reads as N waits make in the run's duration
+#: (``kernel_boot_polls``: READY, the previous run's statuses), then runs its cells.
+INTERACTIVE_BUSY, INTERACTIVE_BOOTING = "bench/interactive-busy", "bench/interactive-booting"
 DBT_ACCOUNT, DBT_JOB = 1, 1
 
 
@@ -115,8 +120,13 @@ class Server:
     def reset(self) -> None:
         self._call("POST", "/_emulator/reset" if self.kind == "datalore" else "/_bench/reset")
 
-    def poll_stats(self) -> dict[str, int]:
-        """Return status polls answered, those not answered 2xx, and TCP connections they came over."""
+    def poll_stats(self, kind: str = "datalore") -> dict[str, int]:
+        """
+        Return status polls answered, those not answered 2xx, and TCP connections they came over.
+
+        ``kind`` ``interactive``: a poll is one ``/kernel/status`` read; ``cells_reads`` counts the
+        ``/cells`` reads besides (those a poll makes when the kernel is not BUSY).
+        """
         if self.kind == "dbt":
             stats = self._call("GET", "/_bench/stats")
             return {
@@ -124,9 +134,21 @@ class Server:
                 "server_non_2xx": stats["status_errors"],
                 "connections": stats["connections"],
             }
+        entries = self._call("GET", "/_emulator/journal")
+        if kind == "interactive":
+            journal = [e for e in entries if e["method"] == "POST" and e["path"].endswith("/kernel/status")]
+            cells = [e for e in entries if e["method"] == "POST" and e["path"].endswith("/cells")]
+            return {
+                "polls": len(journal),
+                "cells_reads": len(cells),
+                "server_non_2xx": sum(
+                    1 for e in journal + cells if not (e["status"] and 200 <= e["status"] < 300)
+                ),
+                "connections": len({e["client_port"] for e in journal + cells}),
+            }
         journal = [
             entry
-            for entry in self._call("GET", "/_emulator/journal")
+            for entry in entries
             if entry["method"] == "GET" and entry["path"].startswith("/api/run/v1/")
         ]
         return {
@@ -196,9 +218,20 @@ def start_servers(
 
     ``("floor", "https")`` is the Datalore emulator over HTTPS too: the floor polls the same server.
     """
+    from airflow_provider_datalore.emulator.sales_report import SALES_REPORT_CELLS_JSON
+
+    cells = [dict(cell) for cell in SALES_REPORT_CELLS_JSON]  # JSON-safe dicts
+    long_cell = {"id": "wait", "type": "CODE", "source": "time.sleep(60)", "seconds": args.duration}
+    # One interactive start, N waits polling it: the boot lasts about the run's duration.
+    waits = getattr(args, "interactive_n", None) or getattr(args, "goal_n", 1)
+    boot_polls = max(1, round(waits * args.duration / args.poll_interval))
     config = {
-        "tokens": {TOKEN: {NOTEBOOK: "editor"}},
-        "notebooks": [{"id": NOTEBOOK, "duration": args.duration}],
+        "tokens": {TOKEN: {NOTEBOOK: "editor", INTERACTIVE_BUSY: "editor", INTERACTIVE_BOOTING: "editor"}},
+        "notebooks": [
+            {"id": NOTEBOOK, "duration": args.duration},
+            {"id": INTERACTIVE_BUSY, "cells": [*cells, long_cell]},
+            {"id": INTERACTIVE_BOOTING, "cells": cells, "kernel_boot_polls": boot_polls},
+        ],
     }
     config_path = workdir / "emulator.json"
     config_path.write_text(json.dumps(config))

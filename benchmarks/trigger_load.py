@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import importlib
 import json
 import os
 import resource
@@ -66,12 +67,29 @@ def configure_triggerer_logging(path: str) -> Any:
     return log_io
 
 
-def build_serialized(kind: str, run_id: str, poll_interval: float, end_time: float) -> tuple[str, str]:
-    """Return ``(classpath, kwargs as JSON)`` as the operator's ``defer()`` would store them."""
-    if kind == "datalore":
+def build_serialized(
+    kind: str, run_id: str, poll_interval: float, end_time: float, snapshot: dict[str, Any] | None = None
+) -> tuple[str, str]:
+    """
+    Return ``(classpath, kwargs as JSON)`` as the operator's ``defer()`` would store them.
+
+    For ``interactive``, ``run_id`` is the notebook and ``snapshot`` its cells' marks before the start
+    (``ExecutionSnapshot.to_json()``), as ``DataloreRunInteractiveOperator`` defers with them.
+    """
+    if kind == "interactive":
+        from airflow_provider_datalore.triggers.interactive import DataloreInteractiveRunTrigger
+
+        trigger: Any = DataloreInteractiveRunTrigger(
+            notebook_id=run_id,
+            snapshot=snapshot or {"cells": []},
+            datalore_conn_id="datalore_bench",
+            poll_interval=poll_interval,
+            end_time=end_time,
+        )
+    elif kind == "datalore":
         from airflow_provider_datalore.triggers.datalore import DataloreRunStatusTrigger
 
-        trigger: Any = DataloreRunStatusTrigger(
+        trigger = DataloreRunStatusTrigger(
             run_id=run_id, datalore_conn_id="datalore_bench", poll_interval=poll_interval, end_time=end_time
         )
     else:
@@ -135,7 +153,9 @@ async def run_trigger(trigger_id: int, trigger: Any, events: dict[int, list[dict
             await trigger.cleanup()
 
 
-async def main_async(args: argparse.Namespace, run_ids: list[str]) -> dict[str, Any]:
+async def main_async(
+    args: argparse.Namespace, run_ids: list[str], snapshot: dict[str, Any] | None = None
+) -> dict[str, Any]:
     from airflow._shared.module_loading import import_string
 
     loop = asyncio.get_running_loop()
@@ -221,7 +241,7 @@ async def main_async(args: argparse.Namespace, run_ids: list[str]) -> dict[str, 
     serialized = (
         []
         if args.kind == "floor"
-        else [build_serialized(args.kind, rid, args.poll_interval, end_time) for rid in run_ids]
+        else [build_serialized(args.kind, rid, args.poll_interval, end_time, snapshot) for rid in run_ids]
     )
     class_cache: dict[str, Any] = {}
     for trigger_id, (classpath, kwargs_json) in enumerate(serialized):
@@ -305,7 +325,7 @@ async def main_async(args: argparse.Namespace, run_ids: list[str]) -> dict[str, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run N triggers as the triggerer does; report costs.")
-    parser.add_argument("--kind", choices=["datalore", "dbt", "floor"], required=True)
+    parser.add_argument("--kind", choices=["datalore", "dbt", "floor", "interactive"], required=True)
     parser.add_argument("--poll-interval", type=float, default=2.0)
     parser.add_argument("--trigger-timeout", type=float, default=600.0, help="the triggers' own deadline")
     parser.add_argument("--max-seconds", type=float, default=240.0, help="cancel what is left after this")
@@ -324,13 +344,20 @@ def main() -> int:
 
     if args.kind != "floor":
         build_serialized(args.kind, "1", args.poll_interval, time.time())
-    if args.kind == "datalore":
+    if args.kind in ("datalore", "interactive"):
         import airflow_provider_datalore.hooks.datalore  # noqa: F401
+    if args.kind == "interactive":
+        importlib.import_module("airflow_provider_datalore.notebook_api.execution")
     print("READY", flush=True)
     line = sys.stdin.readline()
     if not line:
         return 2
-    run_ids = [str(rid) for rid in json.loads(line)]
+    request = json.loads(line)
+    snapshot = None
+    if isinstance(request, dict):  # interactive: {"notebook", "snapshot", "n"}: N waits on that notebook
+        run_ids, snapshot = [str(request["notebook"])] * int(request["n"]), request["snapshot"]
+    else:
+        run_ids = [str(rid) for rid in request]
 
     profiler = None
     if args.profile:
@@ -338,7 +365,7 @@ def main() -> int:
 
         profiler = Profiler(async_mode="disabled")
         profiler.start()
-    result = asyncio.run(main_async(args, run_ids))
+    result = asyncio.run(main_async(args, run_ids, snapshot))
     if profiler is not None:
         profiler.stop()
         with open(args.profile, "w") as handle:
