@@ -94,9 +94,17 @@ class DataloreInteractiveRunTrigger(BaseTrigger):
                 await asyncio.sleep(first_wait(self.poll_interval, self.end_time))
                 last = None
                 while True:
-                    progress = await hook.a_get_interactive_progress(
-                        self.notebook_id, snapshot, timeout=self._remaining()
-                    )
+                    try:
+                        progress = await hook.a_get_interactive_progress(
+                            self.notebook_id, snapshot, timeout=self._remaining()
+                        )
+                    except DataloreError:
+                        remaining = self._remaining()
+                        if last is not None and remaining is not None and remaining <= 0:
+                            # The deadline passed during this last look (a slow server, a busy
+                            # triggerer): the wait timed out, as the last poll that answered says.
+                            return InteractiveRunEvent.timed_out(self.notebook_id, last)
+                        raise
                     if progress.is_terminal:
                         return InteractiveRunEvent.finished(self.notebook_id, progress)
                     if progress.kernel_state != (last.kernel_state if last else None):
