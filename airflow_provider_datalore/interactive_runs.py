@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from airflow_provider_datalore.clipping import clip, show
 from airflow_provider_datalore.exceptions import (
@@ -18,11 +19,15 @@ from airflow_provider_datalore.exceptions import (
     DataloreError,
     DataloreNotFoundError,
 )
+from airflow_provider_datalore.notebook_api.controls import plan_control_updates
+from airflow_provider_datalore.notebook_api.execution import ExecutionSnapshot
+from airflow_provider_datalore.notebook_api.outputs import cell_output_entry
+from airflow_provider_datalore.notebook_api.references import resolve_output_cells
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.hooks.datalore import DataloreHook
     from airflow_provider_datalore.notebook_api.controls import ControlUpdate
-    from airflow_provider_datalore.notebook_api.execution import ExecutionSnapshot, Progress
+    from airflow_provider_datalore.notebook_api.execution import Progress
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +67,6 @@ def prepare(
     Read the notebook's cells once; check every parameter against its control and resolve every output
     cell. Raises before anything is changed or started.
     """
-    from airflow_provider_datalore.notebook_api.controls import plan_control_updates
-    from airflow_provider_datalore.notebook_api.execution import ExecutionSnapshot
-    from airflow_provider_datalore.notebook_api.references import resolve_output_cells
 
     if parameters is None and not output_cells and not wait:
         return PreparedRun(None)
@@ -95,7 +97,6 @@ def set_controls(hook: DataloreHook, notebook_id: str, updates: list[ControlUpda
 
 def cell_outputs(hook: DataloreHook, notebook_id: str, references: dict[str, str]) -> dict[str, Any]:
     """Return the XCom ``cell_outputs``: each referenced cell's outputs, keyed by the reference as given."""
-    from airflow_provider_datalore.notebook_api.outputs import cell_output_entry
 
     return {
         reference: cell_output_entry(hook.get_cell_outputs(notebook_id, cell_id))
@@ -150,7 +151,6 @@ def report_url(base_url: str, notebook_id: str, report_id: str, report_type: str
     Not in the Notebook API reference: the form of Datalore's public static report links. The interactive
     report's is not known: None (the notebook's link still works).
     """
-    from urllib.parse import quote
 
     if report_type != "STATIC":
         return None

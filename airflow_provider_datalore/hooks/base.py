@@ -11,6 +11,7 @@ the triggerer, the event loop's aiohttp session between the APIs. Each API keeps
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -160,3 +161,8 @@ class DataloreBaseHook(BaseHook):
         from airflow_provider_datalore.hooks.connection_check import check_connection
 
         return check_connection(self)
+
+
+def deadline_after(timeout: float | None) -> float | None:
+    """Return the ``time.monotonic()`` at which ``timeout`` seconds from now end (``None``: no end)."""
+    return None if timeout is None else time.monotonic() + timeout

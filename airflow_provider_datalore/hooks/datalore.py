@@ -11,6 +11,7 @@ from airflow_provider_datalore.exceptions import (
     DataloreResponseError,
     DataloreRunTimeoutError,
 )
+from airflow_provider_datalore.hooks.base import deadline_after
 from airflow_provider_datalore.hooks.notebook_cells import NotebookCellsMixin
 from airflow_provider_datalore.hooks.notebook_files import NotebookFilesMixin
 from airflow_provider_datalore.progress import WaitProgress
@@ -133,7 +134,7 @@ class DataloreHook(NotebookCellsMixin, NotebookFilesMixin):
         """
         call = status_call(run_id, self.base_url, notebook_id)
         return self._transport.request(
-            call, parse=run_parser(call, self.base_url), deadline=_deadline(timeout)
+            call, parse=run_parser(call, self.base_url), deadline=deadline_after(timeout)
         )
 
     async def a_get_run(
@@ -146,7 +147,7 @@ class DataloreHook(NotebookCellsMixin, NotebookFilesMixin):
         """
         base_url = (await self.a_get_settings()).base_url
         call = status_call(run_id, base_url, notebook_id)
-        return await self._a_request(call, parse=run_parser(call, base_url), deadline=_deadline(timeout))
+        return await self._a_request(call, parse=run_parser(call, base_url), deadline=deadline_after(timeout))
 
     def wait_for_run(
         self,
@@ -169,7 +170,7 @@ class DataloreHook(NotebookCellsMixin, NotebookFilesMixin):
         poll_interval = check_seconds("poll_interval", poll_interval)
         if timeout is not None:
             timeout = check_seconds("timeout", timeout)
-        deadline = _deadline(timeout)
+        deadline = deadline_after(timeout)
         progress = WaitProgress(self.log)
         while True:
             remaining = None if deadline is None else deadline - time.monotonic()
@@ -213,8 +214,3 @@ class DataloreHook(NotebookCellsMixin, NotebookFilesMixin):
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """Return the extra connection fields (Airflow 2.11 to 3.1)."""
         return legacy_form_widgets()
-
-
-def _deadline(timeout: float | None) -> float | None:
-    """Return the ``time.monotonic()`` at which ``timeout`` seconds from now end."""
-    return None if timeout is None else time.monotonic() + timeout

@@ -8,13 +8,12 @@ A report publish is not: a lost answer leaves the publication's fate unknown, an
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_datalore.clipping import clip, show
 from airflow_provider_datalore.exceptions import DataloreConflictError, DataloreResponseError
-from airflow_provider_datalore.hooks.base import DataloreBaseHook
+from airflow_provider_datalore.hooks.base import DataloreBaseHook, deadline_after
 from airflow_provider_datalore.notebook_api.cells import CellListing, CellOutputs, read_cells
 from airflow_provider_datalore.notebook_api.endpoints import (
     CELL_OUTPUTS,
@@ -28,7 +27,6 @@ from airflow_provider_datalore.notebook_api.endpoints import (
 from airflow_provider_datalore.notebook_api.execution import busy, judge
 from airflow_provider_datalore.notebook_api.notebook import NotebookRef
 from airflow_provider_datalore.notebook_api.replies import KernelStatus
-from airflow_provider_datalore.urls import normalize_notebook_id
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.notebook_api.execution import ExecutionSnapshot, Progress
@@ -94,14 +92,14 @@ class NotebookCellsMixin(DataloreBaseHook):
         :param timeout: Seconds the call may take in all, retries included.
         """
         call, body = _cells(self.base_url, notebook_id, outputs, worksheet)
-        return self._transport.request(call, body, read_cells, deadline=_deadline(timeout))
+        return self._transport.request(call, body, read_cells, deadline=deadline_after(timeout))
 
     async def a_list_cells(
         self, notebook_id: str, *, outputs: bool = False, worksheet: int = 0, timeout: float | None = None
     ) -> CellListing:
         """Return the cells of one worksheet without blocking (the twin of :meth:`list_cells`)."""
         call, body = _cells((await self.a_get_settings()).base_url, notebook_id, outputs, worksheet)
-        return await self._a_request(call, body, read_cells, deadline=_deadline(timeout))
+        return await self._a_request(call, body, read_cells, deadline=deadline_after(timeout))
 
     def get_cell_outputs(
         self, notebook_id: str, cell_id: str, *, timeout: float | None = None
@@ -120,7 +118,7 @@ class NotebookCellsMixin(DataloreBaseHook):
             cell_id,
             "read the outputs of",
         )
-        return self._transport.request(call, body, CellOutputs.from_reply, deadline=_deadline(timeout))
+        return self._transport.request(call, body, CellOutputs.from_reply, deadline=deadline_after(timeout))
 
     def update_control(
         self, notebook_id: str, cell_id: str, control: dict[str, Any], *, timeout: float | None = None
@@ -134,7 +132,9 @@ class NotebookCellsMixin(DataloreBaseHook):
         :param timeout: Seconds the call may take in all, retries included.
         """
         call, body = _about_cell(CONTROL_UPDATE, self.base_url, notebook_id, cell_id, "set the control of")
-        self._transport.request(call, {**body, "control": control, "run": False}, deadline=_deadline(timeout))
+        self._transport.request(
+            call, {**body, "control": control, "run": False}, deadline=deadline_after(timeout)
+        )
 
     def get_kernel_status(self, notebook_id: str, *, timeout: float | None = None) -> KernelStatus:
         """
@@ -144,13 +144,13 @@ class NotebookCellsMixin(DataloreBaseHook):
         :param timeout: Seconds the call may take in all, retries included.
         """
         call, body = _about_notebook(KERNEL_STATUS, self.base_url, notebook_id, "read the kernel status of")
-        return self._transport.request(call, body, KernelStatus.from_reply, deadline=_deadline(timeout))
+        return self._transport.request(call, body, KernelStatus.from_reply, deadline=deadline_after(timeout))
 
     async def a_get_kernel_status(self, notebook_id: str, *, timeout: float | None = None) -> KernelStatus:
         """Return the state of the notebook's kernel without blocking (the twin of :meth:`get_kernel_status`)."""
         base_url = (await self.a_get_settings()).base_url
         call, body = _about_notebook(KERNEL_STATUS, base_url, notebook_id, "read the kernel status of")
-        return await self._a_request(call, body, KernelStatus.from_reply, deadline=_deadline(timeout))
+        return await self._a_request(call, body, KernelStatus.from_reply, deadline=deadline_after(timeout))
 
     def get_interactive_progress(
         self, notebook_id: str, snapshot: ExecutionSnapshot, *, timeout: float | None = None
@@ -189,7 +189,7 @@ class NotebookCellsMixin(DataloreBaseHook):
         """
         call, body = _about_notebook(KERNEL_INTERRUPT, self.base_url, notebook_id, "interrupt the kernel of")
         try:
-            return self._transport.request(call, body, _interrupted, deadline=_deadline(timeout))
+            return self._transport.request(call, body, _interrupted, deadline=deadline_after(timeout))
         except DataloreConflictError as err:
             if err.server_state == "NOT_STARTED":
                 return False
@@ -216,18 +216,16 @@ class NotebookCellsMixin(DataloreBaseHook):
         verb = f"publish the {report_type.lower()} report ({mode}) of"
         call, body = _about_notebook(REPORT_PUBLISH, self.base_url, notebook_id, verb)
         body = {**body, "type": report_type, "mode": mode}
-        return self._transport.request(call, body, PublishedReport.from_reply, deadline=_deadline(timeout))
-
-
-def _notebook(base_url: str, notebook_id: str) -> NotebookRef:
-    return NotebookRef.from_notebook_id(normalize_notebook_id(notebook_id, base_url=base_url))
+        return self._transport.request(
+            call, body, PublishedReport.from_reply, deadline=deadline_after(timeout)
+        )
 
 
 def _about_notebook(
     endpoint: Endpoint, base_url: str, notebook_id: str, verb: str
 ) -> tuple[Call, dict[str, Any]]:
     """Return the call and the body of a request about one notebook (checked: nothing sent if bad)."""
-    notebook = _notebook(base_url, notebook_id)
+    notebook = NotebookRef.parse(notebook_id, base_url)
     return notebook_call(endpoint, base_url, notebook, verb), {"notebookId": notebook.to_json()}
 
 
@@ -246,8 +244,3 @@ def _cells(base_url: str, notebook_id: str, outputs: bool, worksheet: int) -> tu
     what = "read the cells and outputs of" if outputs else "read the cells of"
     call, body = _about_notebook(CELLS, base_url, notebook_id, what)
     return call, {**body, "worksheetIndex": worksheet, "includeOutputs": bool(outputs)}
-
-
-def _deadline(timeout: float | None) -> float | None:
-    """Return the ``time.monotonic()`` at which ``timeout`` seconds from now end."""
-    return None if timeout is None else time.monotonic() + timeout

@@ -27,7 +27,6 @@ from airflow_provider_datalore.notebook_api.endpoints import (
 )
 from airflow_provider_datalore.notebook_api.files import DEFAULT_DIRECTORY, NotebookFile, check_notebook_path
 from airflow_provider_datalore.notebook_api.notebook import NotebookRef
-from airflow_provider_datalore.urls import normalize_notebook_id
 
 if TYPE_CHECKING:
     from airflow_provider_datalore.transport.streams import Downloaded
@@ -71,7 +70,10 @@ class NotebookFilesMixin(DataloreBaseHook):
         :param directory: A notebook path, e.g. ``data/notebook_files``.
         :param timeout: Seconds each attempt may take, instead of the connection's timeout.
         """
-        notebook, directory = self._notebook(notebook_id), check_notebook_path(directory, "directory")
+        notebook, directory = (
+            NotebookRef.parse(notebook_id, self.base_url),
+            check_notebook_path(directory, "directory"),
+        )
         call = notebook_call(FILES, self.base_url, notebook, f"list {directory} of")
         body = {"notebookId": notebook.to_json(), "directory": directory}
         return self._transport.request(call, body, files.listing_parser(directory), timeout=timeout)
@@ -84,7 +86,7 @@ class NotebookFilesMixin(DataloreBaseHook):
         :param path: A notebook path, e.g. ``data/notebook_files/out.csv``.
         :param timeout: Seconds each attempt may take, instead of the connection's timeout.
         """
-        notebook, path = self._notebook(notebook_id), check_notebook_path(path)
+        notebook, path = NotebookRef.parse(notebook_id, self.base_url), check_notebook_path(path)
         call = notebook_call(FILE_EXISTS, self.base_url, notebook, f"check whether {path} exists in")
         body = {"notebookId": notebook.to_json(), "filePath": path}
         return self._transport.request(call, body, files.exists_parser, timeout=timeout)
@@ -154,7 +156,7 @@ class NotebookFilesMixin(DataloreBaseHook):
         """
         from airflow_provider_datalore.storage import atomic_write, storage_path
 
-        notebook, path = self._notebook(notebook_id), files.check_file_path(path)
+        notebook, path = NotebookRef.parse(notebook_id, self.base_url), files.check_file_path(path)
         cap = sys.maxsize if max_bytes is None else _check_max_bytes(max_bytes)
         seconds = TRANSFER_TIMEOUT if timeout is None else check_seconds("timeout", timeout)
         call = notebook_call(FILE, self.base_url, notebook, f"download {path} from")
@@ -199,7 +201,10 @@ class NotebookFilesMixin(DataloreBaseHook):
         """
         from airflow_provider_datalore.storage import DigestingReader, storage_path
 
-        notebook, directory = self._notebook(notebook_id), check_notebook_path(directory, "directory")
+        notebook, directory = (
+            NotebookRef.parse(notebook_id, self.base_url),
+            check_notebook_path(directory, "directory"),
+        )
         seconds = TRANSFER_TIMEOUT if timeout is None else check_seconds("timeout", timeout)
         if callable(getattr(source, "read", None)):
             if name is None:
@@ -229,9 +234,6 @@ class NotebookFilesMixin(DataloreBaseHook):
             reader.sha256,
         )
         return UploadedFile(stored, reader.size, reader.sha256)
-
-    def _notebook(self, notebook_id: str) -> NotebookRef:
-        return NotebookRef.from_notebook_id(normalize_notebook_id(notebook_id, base_url=self.base_url))
 
 
 def _file_name(name: object) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_datalore.urls import normalize_notebook_id
+
 
 @dataclass(frozen=True, slots=True)
 class NotebookRef:
@@ -25,6 +27,11 @@ class NotebookRef:
         if not owner or not notebook or "/" in notebook:
             raise ValueError(f"notebook id {notebook_id!r} is not valid; expected 'owner/notebook'")
         return cls(owner, notebook)
+
+    @classmethod
+    def parse(cls, notebook_id: str, base_url: str) -> NotebookRef:
+        """Return the object for what a user wrote: ``owner/id`` or the notebook's URL on ``base_url``."""
+        return cls.from_notebook_id(normalize_notebook_id(notebook_id, base_url=base_url))
 
     @property
     def notebook_id(self) -> str:

@@ -17,6 +17,7 @@ from airflow_provider_datalore.links.datalore import (
     DataloreReportLink,
 )
 from airflow_provider_datalore.task_hook import DataloreTaskHookMixin
+from airflow_provider_datalore.waiting import DEFERRAL_GRACE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,9 +26,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_datalore.events import InteractiveRunEvent
     from airflow_provider_datalore.notebook_api.execution import ExecutionSnapshot
-
-#: Extra time Airflow's own deferral timeout allows beyond the trigger's deadline (as the run operator's).
-DEFERRAL_GRACE = datetime.timedelta(minutes=5)
 
 
 class DataloreRunInteractiveOperator(DataloreTaskHookMixin, BaseOperator):
