@@ -87,13 +87,24 @@ class DataloreRunStatusTrigger(BaseTrigger):
             progress = WaitProgress(self.log)
             async with hook:
                 await asyncio.sleep(first_wait(self.poll_interval, self.end_time))
+                last = None
                 while True:
-                    remaining = None if self.end_time is None else self.end_time - time.time()
-                    # No poll outlives the deadline, however slowly the server answers.
-                    run = await hook.a_get_run(self.run_id, timeout=remaining, notebook_id=self.notebook_id)
+                    try:
+                        # No poll outlives the deadline, however slowly the server answers.
+                        run = await hook.a_get_run(
+                            self.run_id, timeout=self._remaining(), notebook_id=self.notebook_id
+                        )
+                    except DataloreError:
+                        remaining = self._remaining()
+                        if last is not None and remaining is not None and remaining <= 0:
+                            # The deadline passed during this last look (a slow server, a busy
+                            # triggerer): the wait timed out, as the last poll that answered says.
+                            return RunEvent(RunEventStatus.TIMEOUT, self.run_id, last.timeout_message(), last)
+                        raise
                     if run.is_finished:
                         return RunEvent.finished(run)
-                    remaining = None if self.end_time is None else self.end_time - time.time()
+                    last = run
+                    remaining = self._remaining()
                     if remaining is not None and remaining <= 0:
                         return RunEvent(RunEventStatus.TIMEOUT, self.run_id, run.timeout_message(), run)
                     wait = next_wait(self.poll_interval, self.end_time)
@@ -104,6 +115,9 @@ class DataloreRunStatusTrigger(BaseTrigger):
         except Exception as err:  # a trigger that raises leaves the task without an event: always yield one
             self.log.exception("Unexpected error while waiting for Datalore run %s.", self.run_id)
             return self._error(f"unexpected {type(err).__name__}: {clip(str(err))}")
+
+    def _remaining(self) -> float | None:
+        return None if self.end_time is None else self.end_time - time.time()
 
     def _error(self, reason: str) -> RunEvent:
         return RunEvent(

@@ -114,6 +114,20 @@ def test_timeout_event_says_the_run_goes_on(emulator):
     assert event["run"]["state"] == "running"
 
 
+def test_a_last_look_that_outlives_the_deadline_is_a_timeout_not_an_error(emulator, retry_waits):
+    run_id = start("demo/slow")
+    trigger = DataloreRunStatusTrigger(run_id=run_id, poll_interval=0.5, end_time=time.time() + 1.5)
+    # Every status read after the first takes longer than what is left of the wait.
+    emulator.add_faults(
+        {"endpoint": "status", "action": "delay", "seconds": 0.01},
+        {"endpoint": "status", "action": "delay", "seconds": 5, "times": 10},
+    )
+    (event,) = collect(trigger)
+    assert event["status"] == "timeout", event["message"]
+    assert "it is still in progress (status 'running')" in event["message"]
+    assert event["run"]["state"] == "running"
+
+
 def test_transient_errors_are_retried_inside_the_trigger(emulator, retry_waits):
     run_id = start("demo/sales-report")
     emulator.add_faults(
