@@ -247,6 +247,91 @@ def test_the_sensor_reports_the_run_it_waited_for_when_it_failed(example_dags, e
     assert fail["outputs"] == []
 
 
+@pytest.fixture
+def lake(tmp_path, monkeypatch):
+    """The files example's lake: a folder of this test's, set before the DAG is parsed."""
+    monkeypatch.setenv("DATALORE_EXAMPLE_LAKE", f"file://{tmp_path}")
+    return tmp_path
+
+
+@pytest.mark.integration
+def test_files_moved_are_inputs_and_outputs(lake, example_dags, emulator, lineage_events, deferrable):
+    dag_run = run_dag(fast(example_dags.get_dag("datalore_files_in_and_out"), deferrable=deferrable))
+    assert task_states(dag_run)["run_report"] == "success"
+    day = dag_run.logical_date.strftime("%Y-%m-%d")
+    notebook_files = "/notebook/demo/sales-report/data/notebook_files"
+
+    # The upload's source (a local file: namespace "file") in, the notebook's file out.
+    (upload,) = lineage_events("upload_orders", "COMPLETE")
+    assert upload["inputs"] == [
+        {"namespace": "file", "name": f"{lake}/extracts/{day}/orders.csv", "facets": {}}
+    ]
+    assert upload["outputs"] == [
+        {"namespace": emulator.url, "name": f"{notebook_files}/orders.csv", "facets": {}}
+    ]
+    assert "sourceCodeLocation" not in upload["job"]["facets"]  # it moves files, it runs no notebook
+
+    # The run: its artifacts, then the files its downloads wrote.
+    (run,) = lineage_events("run_report", "COMPLETE")
+    run_id = xcom(dag_run, "run_report", "run_id")
+    assert run["run"]["facets"]["dataloreRun"]["runId"] == run_id
+    assert run["outputs"] == [
+        *[
+            {"namespace": emulator.url, "name": artifact["path"], "facets": {}}
+            for artifact in xcom(dag_run, "run_report")["artifacts"]
+        ],
+        {"namespace": "file", "name": f"{lake}/reports/{day}/summary.csv", "facets": {}},
+    ]
+
+
+@pytest.mark.integration
+def test_the_interactive_operator_reports_the_notebook_and_its_run(
+    example_dags, emulator, lineage_events, deferrable
+):
+    dag_run = run_dag(fast(example_dags.get_dag("datalore_interactive_refresh"), deferrable=deferrable))
+    assert task_states(dag_run)["refresh_dashboard"] == "success"
+
+    (complete,) = lineage_events("refresh_dashboard", "COMPLETE")
+    assert complete["job"]["facets"]["sourceCodeLocation"] == notebook_location(emulator)
+    assert complete["run"]["facets"]["dataloreInteractiveRun"] == {
+        "_producer": PRODUCER,
+        "_schemaURL": RUN_FACET_SCHEMA,
+        "notebookId": "demo/sales-report",
+        "success": True,
+    }
+    assert "dataloreRun" not in complete["run"]["facets"]  # no Run API run
+    assert (complete["inputs"], complete["outputs"]) == ([], [])  # no artifacts
+
+
+def ours(event: dict) -> dict:
+    """The parts of an event that this package makes: the job's notebook, our run facet, the datasets."""
+    return {
+        "job": event["job"]["facets"].get("sourceCodeLocation"),
+        "run": event["run"]["facets"].get("dataloreRun"),
+        "inputs": event["inputs"],
+        "outputs": event["outputs"],
+    }
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("execute_in_thread", [True], ids=["thread"], indirect=True)
+def test_execute_in_thread_reports_what_the_fork_reports(example_dags, emulator, lineage_events):
+    """The one test with ``[openlineage] execute_in_thread``: the events carry what the default's do."""
+    dag_run = run_dag(fast(example_dags.get_dag("datalore_scheduled_refresh"), deferrable=True))
+    assert task_states(dag_run) == {"refresh_sales_report": "success"}
+    result = xcom(dag_run, "refresh_sales_report")
+    run_id = result["run_id"]
+
+    (complete,) = lineage_events("refresh_sales_report", "COMPLETE")
+    # The same as test_the_run_operator_reports_notebook_run_and_artifacts asserts of the forked child's.
+    assert ours(complete) == {
+        "job": notebook_location(emulator),
+        "run": finished_run_facet(result),
+        "inputs": [],
+        "outputs": [{"namespace": emulator.url, "name": artifact_path(run_id), "facets": {}}],
+    }
+
+
 def test_importing_the_operators_and_sensor_imports_no_openlineage():
     """The OpenLineage provider is optional: a DAG file that imports the tasks does not import it."""
     code = (
