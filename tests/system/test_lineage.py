@@ -60,7 +60,7 @@ def test_a_deferred_run_reports_complete_with_our_facets(deployment: AirflowDepl
 def test_a_failed_run_reports_fail_with_our_facets(deployment: AirflowDeployment) -> None:
     dag_id, task_id = "system_lineage_failure", "refresh_failing_report"
     run_id = deployment.trigger_dag(dag_id)["dag_run_id"]
-    assert deployment.wait_for_dag_run(dag_id, run_id)["state"] == "failed"
+    assert deployment.wait_for_dag_run(dag_id, run_id, failure_expected=True)["state"] == "failed"
     assert deployment.state_history(dag_id, run_id, task_id)[:2] == ["running", "deferred"]
     datalore_run_id = deployment.xcom(dag_id, run_id, task_id, "run_id")
 
