@@ -1,5 +1,5 @@
 """
-What a Datalore task reports to OpenLineage: the notebook, the Datalore run and the run's artifacts.
+What a Datalore task reports to OpenLineage: the notebook, the Datalore run, its artifacts and files moved.
 
 The OpenLineage provider is optional, and this module needs it: only the tasks'
 ``get_openlineage_facets_on_complete`` / ``get_openlineage_facets_on_failure`` import it, when the
@@ -8,7 +8,7 @@ OpenLineage provider calls them at the end of a task. A DAG file never does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 from airflow.providers.common.compat.openlineage.facet import Dataset, RunFacet
@@ -16,19 +16,19 @@ from airflow.providers.openlineage.extractors import OperatorLineage
 from openlineage.client.facet_v2 import source_code_location_job
 
 from airflow_provider_datalore import __version__
-from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY
-from airflow_provider_datalore.run_api.run import DataloreRun
-from airflow_provider_datalore.urls import normalize_notebook_id
 
 if TYPE_CHECKING:
     import datetime
 
-    from airflow_provider_datalore.waiting import DataloreRunWaitMixin
+    from airflow_provider_datalore.lineage_record import LineageRecord
+    from airflow_provider_datalore.run_api.run import DataloreRun
 
 #: The ``_producer`` of the facets this package makes: the package, at this version.
 PRODUCER = f"https://pypi.org/project/airflow-provider-datalore/{__version__}/"
 #: The run facet's name: custom facets are prefixed with the name of the project that defines them.
 RUN_FACET = "dataloreRun"
+#: The run facet of an interactive run (no run id: the notebook's own kernel computed its cells).
+INTERACTIVE_RUN_FACET = "dataloreInteractiveRun"
 #: The job facet that points at the notebook (the facet name the OpenLineage spec gives the type).
 NOTEBOOK_FACET = "sourceCodeLocation"
 
@@ -58,57 +58,58 @@ class DataloreRunFacet(RunFacet):
     endTime: str | None = None
 
 
-def task_lineage(
-    task: DataloreRunWaitMixin, task_instance: Any, run_id: str | None = None
-) -> OperatorLineage:
+@attrs.define
+class DataloreInteractiveRunFacet(RunFacet):
     """
-    Return a task's lineage from what it left in XCom: its result, ``run_id`` and ``notebook_url``.
+    The interactive run of a notebook an Airflow task started: the notebook's own cells, in its kernel.
 
-    XCom, not the operator instance: after a deferral, ``execute_complete`` ran on another instance.
-    A try that failed leaves no result, and the lineage has what is known: the run id and the notebook.
-
-    :param task: The run operator or the sensor (for the connection's base URL).
-    :param task_instance: The task instance the OpenLineage provider passes.
-    :param run_id: The run the task was given (the sensor's ``run_id``); else XCom ``run_id`` says.
+    :param notebookId: The notebook, ``owner/notebook``.
+    :param success: Whether every cell ran without error; null when the task did not wait or learn it.
     """
-    result = _pull(task_instance, "return_value")
-    run = DataloreRun.from_dict(result) if isinstance(result, dict) else None
-    run_id = run.run_id if run else run_id or _pull(task_instance, "run_id")
-    notebook_url = _pull(task_instance, NOTEBOOK_URL_XCOM_KEY)
+
+    notebookId: str
+    success: bool | None = None
+
+
+def task_lineage(record: LineageRecord | None) -> OperatorLineage:
+    """
+    Return a task's lineage from the record the task kept while it ran: no XCom, no connection read.
+
+    The OpenLineage provider calls this after the task, by default in a forked child that cannot reach
+    Airflow's supervisor; the record holds all it needs. A try that failed reports what it knew: the
+    notebook, the run and how it ended, the files it had moved.
+
+    :param record: The task's record; None when the task ended before it knew anything.
+    """
     lineage: OperatorLineage = OperatorLineage()
-    if notebook_url:
+    if record is None:
+        return lineage
+    if record.notebook_url:
         lineage.job_facets[NOTEBOOK_FACET] = source_code_location_job.SourceCodeLocationJobFacet(
-            type="datalore", url=notebook_url
+            type="datalore", url=record.notebook_url
         )
-    if run_id:
-        lineage.run_facets[RUN_FACET] = _run_facet(run_id, run, notebook_url, task)
-    if run and run.artifacts:
-        base_url = task.hook.base_url
-        lineage.outputs = [Dataset(namespace=base_url, name=artifact.path) for artifact in run.artifacts]
+    if record.run_id:
+        lineage.run_facets[RUN_FACET] = _run_facet(record.run_id, record.run, record.notebook_id)
+    if record.interactive and record.notebook_id:
+        lineage.run_facets[INTERACTIVE_RUN_FACET] = DataloreInteractiveRunFacet(
+            notebookId=record.notebook_id,
+            success=None if record.interactive_state is None else record.interactive_state == "success",
+            producer=PRODUCER,
+        )
+    lineage.inputs = [Dataset(namespace=d.namespace, name=d.name) for d in record.inputs]
+    lineage.outputs = [Dataset(namespace=d.namespace, name=d.name) for d in record.outputs]
     return lineage
 
 
-def _run_facet(
-    run_id: str, run: DataloreRun | None, notebook_url: str | None, task: DataloreRunWaitMixin
-) -> DataloreRunFacet:
-    notebook_id = run.notebook_id if run else None
-    if notebook_id is None and notebook_url:
-        notebook_id = normalize_notebook_id(notebook_url, base_url=task.hook.base_url)
+def _run_facet(run_id: str, run: DataloreRun | None, notebook_id: str | None) -> DataloreRunFacet:
     return DataloreRunFacet(
         runId=run_id,
-        notebookId=notebook_id,
+        notebookId=run.notebook_id if run and run.notebook_id else notebook_id,
         success=run.success if run else None,
         updateReport=run.update_report if run else None,
         startTime=_iso(run.start_time if run else None),
         endTime=_iso(run.end_time if run else None),
         producer=PRODUCER,
-    )
-
-
-def _pull(task_instance: Any, key: str) -> Any:
-    """Return this task instance's XCom ``key`` (this map index: a mapped task's instances differ)."""
-    return task_instance.xcom_pull(
-        task_ids=task_instance.task_id, key=key, map_indexes=task_instance.map_index
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 # A DAG file imports this module on every parse: only what defines the classes is imported here, the
 # rest where it is used (docs/benchmarks.md, "import cost").
+from airflow_provider_datalore.lineage_record import DataloreLineageMixin, DatasetName
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY
 from airflow_provider_datalore.task_hook import DataloreTaskHookMixin
 
@@ -21,10 +22,10 @@ if TYPE_CHECKING:
 DEFERRAL_GRACE = datetime.timedelta(minutes=5)
 
 
-class DataloreRunWaitMixin(DataloreTaskHookMixin):
+class DataloreRunWaitMixin(DataloreLineageMixin, DataloreTaskHookMixin):
     """
     The hook, the deferral to the trigger, and the one path from a finished wait (a trigger event or a
-    sync poll) to the task's result or error.
+    sync poll) to the task's result or error, with the run recorded for the task's lineage.
     """
 
     if TYPE_CHECKING:
@@ -72,7 +73,16 @@ class DataloreRunWaitMixin(DataloreTaskHookMixin):
         from airflow_provider_datalore.exceptions import DataloreError, DataloreRunFailedError
 
         run = event.run
+        record = self.lineage_record()
+        record.run_id = event.run_id or record.run_id
+        if run is not None:
+            record.run = run
+            record.notebook_url = run.notebook_url or record.notebook_url
         if event.status is RunEventStatus.SUCCESS and run is not None:
+            # An artifact's path is below the server's URL: the namespace is the server, as for notebook files.
+            record.outputs.extend(
+                DatasetName(self.hook.base_url, artifact.path) for artifact in run.artifacts
+            )
             ti = context["ti"]
             ti.xcom_push(key="artifacts", value=[artifact.to_dict() for artifact in run.artifacts])
             if run.notebook_url:

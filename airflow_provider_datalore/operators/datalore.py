@@ -13,6 +13,7 @@ from airflow.providers.common.compat.sdk import BaseOperator, ResumableJobMixin,
 # A DAG file imports this module on every parse: only what defines the classes is imported here, the
 # rest where it is used (docs/benchmarks.md, "import cost").
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
+from airflow_provider_datalore.lineage_record import LineageRecord, file_dataset
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
 from airflow_provider_datalore.operators.interactive import DataloreRunInteractiveOperator
 from airflow_provider_datalore.waiting import DataloreRunWaitMixin
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.providers.common.compat.sdk import Context
-    from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_provider_datalore.events import RunEvent
     from airflow_provider_datalore.run_api.run import DataloreRun
@@ -138,6 +138,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         """Check every argument, start the run (or re-attach to it) and wait as configured."""
         from airflow_provider_datalore.checks import check_bool, check_seconds
 
+        self._lineage = None
         if self.output_cells is not None:
             raise ValueError(
                 f"output_cells {self.output_cells!r}: a Run API run's cell outputs cannot be read. The run "
@@ -154,6 +155,7 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
             self.notebook_id, self.parameters, self.update_report, self.direct_file_storage_write
         )
         self._check_downloads()
+        self._lineage = LineageRecord(notebook_id=self._request.notebook_id, notebook_url=self._notebook_url)
         # Known before any request: the "Datalore notebook" link works even if starting fails.
         context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=self._notebook_url)
         if not self.wait_for_termination:
@@ -256,7 +258,9 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
         if self.download_to is not None:
             from airflow_provider_datalore.transfers import download_after_run
 
-            context["ti"].xcom_push(key="downloads", value=download_after_run(self, context, result))
+            downloads = download_after_run(self, context, result)
+            self.lineage_record().outputs.extend(file_dataset(entry["destination"]) for entry in downloads)
+            context["ti"].xcom_push(key="downloads", value=downloads)
         return result
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -275,9 +279,14 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
             return
         context["ti"].xcom_push(key="run_id", value=run_id)
         self._run_id = run_id
+        self.lineage_record().run_id = run_id
         self.log.info(
             "Datalore run %s of notebook %s: %s", run_id, self._request.notebook_id, self._notebook_url
         )
+
+    def new_lineage_record(self) -> LineageRecord:
+        """The record of a try resumed after a deferral: the notebook this task runs."""
+        return LineageRecord(notebook_id=self._notebook_id, notebook_url=self._notebook_url)
 
     @property
     def _notebook_id(self) -> str:
@@ -330,18 +339,6 @@ class DataloreRunNotebookOperator(DataloreRunWaitMixin, ResumableJobMixin, BaseO
                 " and ".join(sent),
                 self._notebook_url,
             )
-
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
-        """Report the notebook, the run and its artifacts to OpenLineage (see ``lineage.task_lineage``)."""
-        from airflow_provider_datalore.lineage import task_lineage
-
-        return task_lineage(self, task_instance)
-
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage:
-        """Report the notebook and the run, as far as the failed try knows them, to OpenLineage."""
-        from airflow_provider_datalore.lineage import task_lineage
-
-        return task_lineage(self, task_instance)
 
     def on_kill(self) -> None:
         """Say that the run goes on: the Run API cannot stop a run."""

@@ -8,6 +8,13 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 # A DAG file imports this module on every parse: only what defines the classes is imported here.
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
+from airflow_provider_datalore.lineage_record import (
+    DataloreLineageMixin,
+    DatasetName,
+    LineageRecord,
+    file_dataset,
+    notebook_file_dataset,
+)
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
 from airflow_provider_datalore.notebook_api import DEFAULT_DIRECTORY
 from airflow_provider_datalore.task_hook import DataloreTaskHookMixin
@@ -19,8 +26,8 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 
-class _DataloreFilesOperator(DataloreTaskHookMixin, BaseOperator):
-    """The hook and the checks that both file operators share."""
+class _DataloreFilesOperator(DataloreLineageMixin, DataloreTaskHookMixin, BaseOperator):
+    """The hook, the checks and the lineage record (the files moved) that both file operators share."""
 
     operator_extra_links = (DataloreNotebookLink(),)
     ui_color = "#6B57FF"
@@ -28,10 +35,20 @@ class _DataloreFilesOperator(DataloreTaskHookMixin, BaseOperator):
     notebook_id: str
     transfer_timeout: datetime.timedelta | float | None
 
+    def _notebook_file(self, path: str) -> DatasetName:
+        """The OpenLineage name of one of the notebook's files (see ``lineage_record``)."""
+        from airflow_provider_datalore.urls import normalize_notebook_id
+
+        base_url = self.hook.base_url
+        return notebook_file_dataset(
+            base_url, normalize_notebook_id(self.notebook_id, base_url=base_url), path
+        )
+
     def _start(self, context: Context) -> float | None:
         """Check the common arguments, push the notebook's URL; return the transfer timeout."""
         from airflow_provider_datalore.checks import check_seconds
 
+        self._lineage = LineageRecord()
         timeout = None
         if self.transfer_timeout is not None:
             timeout = check_seconds("transfer_timeout", self.transfer_timeout)
@@ -91,10 +108,16 @@ class DataloreUploadFilesOperator(_DataloreFilesOperator):
         directory = check_notebook_path(self.directory, "directory")
         sources = find_sources(self.source, self.source_conn_id)
         self.log.info("Uploading %d file(s) to %s of notebook %s.", len(sources), directory, self.notebook_id)
-        return [
-            self.hook.upload_file(self.notebook_id, source, directory, timeout=timeout).to_dict()
-            for source in sources
-        ]
+        from airflow_provider_datalore.storage import public_uri
+
+        record = self.lineage_record()
+        entries = []
+        for source in sources:
+            entry = self.hook.upload_file(self.notebook_id, source, directory, timeout=timeout).to_dict()
+            record.inputs.append(file_dataset(public_uri(source)))
+            record.outputs.append(self._notebook_file(entry["path"]))
+            entries.append(entry)
+        return entries
 
 
 class DataloreDownloadFilesOperator(_DataloreFilesOperator):
@@ -167,5 +190,8 @@ class DataloreDownloadFilesOperator(_DataloreFilesOperator):
         entries = download_files(
             self.hook, self.notebook_id, planned, destination, max_bytes=self.max_bytes, timeout=timeout
         )
+        record = self.lineage_record()
+        record.inputs.extend(self._notebook_file(entry["source"]) for entry in entries)
+        record.outputs.extend(file_dataset(entry["destination"]) for entry in entries)
         record_downloads_on_outlets(context, list(self.outlets or []), entries)
         return entries

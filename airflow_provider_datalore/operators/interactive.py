@@ -10,6 +10,7 @@ from airflow.providers.common.compat.sdk import BaseOperator, conf
 
 # A DAG file imports this module on every parse: only what defines the classes is imported here.
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
+from airflow_provider_datalore.lineage_record import DataloreLineageMixin, LineageRecord
 from airflow_provider_datalore.links.datalore import (
     NOTEBOOK_URL_XCOM_KEY,
     REPORT_URL_XCOM_KEY,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from airflow_provider_datalore.notebook_api.execution import ExecutionSnapshot
 
 
-class DataloreRunInteractiveOperator(DataloreTaskHookMixin, BaseOperator):
+class DataloreRunInteractiveOperator(DataloreLineageMixin, DataloreTaskHookMixin, BaseOperator):
     """
     Run a Datalore notebook interactively: set its controls, run every cell, wait, and return cell outputs.
 
@@ -114,6 +115,7 @@ class DataloreRunInteractiveOperator(DataloreTaskHookMixin, BaseOperator):
         from airflow_provider_datalore.notebook_api.references import check_output_cells
         from airflow_provider_datalore.urls import normalize_notebook_id
 
+        self._lineage = None
         poll_seconds = check_seconds("poll_interval", self.poll_interval)
         timeout_seconds = check_seconds("timeout", self.timeout)
         wait = check_bool("wait_for_termination", self.wait_for_termination)
@@ -129,6 +131,7 @@ class DataloreRunInteractiveOperator(DataloreTaskHookMixin, BaseOperator):
             )
         notebook_id = self._notebook_id = normalize_notebook_id(self.notebook_id, base_url=self.hook.base_url)
         context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=self.hook.notebook_url(notebook_id))
+        self._lineage = self._new_record(notebook_id)
         prepared = interactive_runs.prepare(self.hook, notebook_id, self.parameters, output_cells, wait=wait)
         interactive_runs.set_controls(self.hook, notebook_id, prepared.updates)
 
@@ -154,6 +157,12 @@ class DataloreRunInteractiveOperator(DataloreTaskHookMixin, BaseOperator):
             )
         event = self._wait_here(notebook_id, prepared.snapshot, poll_seconds, timeout_seconds)
         return self._finish(context, event, prepared.references)
+
+    def _new_record(self, notebook_id: str) -> LineageRecord:
+        """The lineage record of a try: the notebook, run interactively (no run id, no artifacts)."""
+        return LineageRecord(
+            notebook_id=notebook_id, notebook_url=self.hook.notebook_url(notebook_id), interactive=True
+        )
 
     def _wait_here(
         self, notebook_id: str, snapshot: ExecutionSnapshot, poll_seconds: float, timeout_seconds: float
@@ -188,6 +197,7 @@ class DataloreRunInteractiveOperator(DataloreTaskHookMixin, BaseOperator):
         self._started = True
         parsed = InteractiveRunEvent.from_payload(event)
         self._notebook_id = parsed.notebook_id
+        self._lineage = self._new_record(parsed.notebook_id)
         references = event.get("references")
         return self._finish(context, parsed, references if isinstance(references, dict) else {})
 
@@ -205,6 +215,8 @@ class DataloreRunInteractiveOperator(DataloreTaskHookMixin, BaseOperator):
 
         notebook_id = event.notebook_id
         progress = Progress.from_json(event.progress) if event.progress else None
+        if event.status in (RunEventStatus.SUCCESS, RunEventStatus.FAILED):
+            self.lineage_record().interactive_state = event.status.value
         if event.status is RunEventStatus.SUCCESS:
             self._started = False
             self.log.info("%s.", event.message)

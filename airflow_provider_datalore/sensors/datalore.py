@@ -9,6 +9,7 @@ from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnVa
 # A DAG file imports this module on every parse: only what defines the classes is imported here, the
 # rest where it is used (docs/benchmarks.md, "import cost").
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
+from airflow_provider_datalore.lineage_record import LineageRecord
 from airflow_provider_datalore.links.datalore import NOTEBOOK_URL_XCOM_KEY, DataloreNotebookLink
 from airflow_provider_datalore.waiting import DataloreRunWaitMixin
 
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.providers.common.compat.sdk import Context
-    from airflow.providers.openlineage.extractors import OperatorLineage
 
 
 class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
@@ -70,6 +70,7 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
         """Check once; then wait here (poke) or in the triggerer (deferrable)."""
         from airflow_provider_datalore.checks import check_seconds
 
+        self._lineage = None
         self._poke_seconds = check_seconds("poke_interval", self.poke_interval)
         self._timeout_seconds = check_seconds("timeout", self.timeout)
         if not self.deferrable:
@@ -92,6 +93,9 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
         from airflow_provider_datalore.events import RunEvent
 
         run = self.hook.get_run(self.run_id)
+        record = self.lineage_record()
+        record.run, record.notebook_id = run, run.notebook_id or record.notebook_id
+        record.notebook_url = run.notebook_url or record.notebook_url
         if run.notebook_url and not getattr(self, "_link_pushed", False):
             context["ti"].xcom_push(key=NOTEBOOK_URL_XCOM_KEY, value=run.notebook_url)
             self._link_pushed = True
@@ -100,17 +104,9 @@ class DataloreRunStatusSensor(DataloreRunWaitMixin, BaseSensorOperator):
             return False
         return PokeReturnValue(is_done=True, xcom_value=self.finish(context, RunEvent.finished(run)))
 
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
-        """Report the notebook, the run and its artifacts to OpenLineage (see ``lineage.task_lineage``)."""
-        from airflow_provider_datalore.lineage import task_lineage
-
-        return task_lineage(self, task_instance, self.run_id)
-
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage:
-        """Report the run waited for, and its notebook when known, to OpenLineage."""
-        from airflow_provider_datalore.lineage import task_lineage
-
-        return task_lineage(self, task_instance, self.run_id)
+    def new_lineage_record(self) -> LineageRecord:
+        """The record of a try: the run waited for (its notebook comes with the status replies)."""
+        return LineageRecord(run_id=self.run_id)
 
     def failure_error(self, error: Exception) -> Exception:
         if self.soft_fail:

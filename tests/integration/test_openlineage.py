@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.helpers import AIRFLOW_2, fast, run_dag, task_states, xcom
+from tests.helpers import fast, run_dag, task_states, xcom
 
 PRODUCER = "https://pypi.org/project/airflow-provider-datalore/0.1.0/"
 RUN_FACET_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunFacet"
@@ -22,8 +22,14 @@ def deferrable(request):
     return request.param
 
 
+@pytest.fixture(params=[False], ids=["fork"])
+def execute_in_thread(request):
+    """How the listener makes task events: False is the OpenLineage provider's default (a forked child)."""
+    return request.param
+
+
 @pytest.fixture
-def lineage_events(airflow_db, monkeypatch, tmp_path):
+def lineage_events(airflow_db, monkeypatch, tmp_path, execute_in_thread):
     """
     OpenLineage on for one test, writing to a file; return a function that reads a task's events back.
 
@@ -46,10 +52,13 @@ def lineage_events(airflow_db, monkeypatch, tmp_path):
     path = tmp_path / "events.jsonl"
     transport = {"type": "file", "log_file_path": str(path), "append": True}
     monkeypatch.setenv("AIRFLOW__OPENLINEAGE__TRANSPORT", json.dumps(transport))
-    if not AIRFLOW_2:
-        # Task events are made in a forked child by default; a fork cannot reach dag.test()'s in-process
-        # supervisor (it hangs on an XCom read until the provider kills it), a thread can.
+    # Nothing else is set: by default task events are made in a forked child, which cannot reach
+    # dag.test()'s in-process supervisor (nor, on a deployment, safely the real one). Our facets come from
+    # what the task kept on itself, so they need neither. One test sets execute_in_thread to compare.
+    if execute_in_thread:
         monkeypatch.setenv("AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD", "True")
+    else:
+        monkeypatch.delenv("AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD", raising=False)
     get_openlineage_listener.cache_clear()
     listener = get_openlineage_listener()
     for manager in managers:
@@ -98,6 +107,20 @@ def finished_run_facet(result: dict) -> dict:
         "startTime": result["start_time"],
         "endTime": result["end_time"],
     }
+
+
+def failed_run_facet(facet: dict, run_id: str, notebook: str) -> None:
+    """Assert the ``dataloreRun`` facet of a run that failed: what the failed try read of it, times included."""
+    times = {key: facet.pop(key) for key in ("startTime", "endTime")}
+    facet.pop("updateReport", None)  # as the DAG asked; the finished-run facet test checks it
+    assert facet == {
+        "_producer": PRODUCER,
+        "_schemaURL": RUN_FACET_SCHEMA,
+        "runId": run_id,
+        "notebookId": notebook,
+        "success": False,
+    }
+    assert all(isinstance(moment, str) and moment for moment in times.values()), times
 
 
 def unfinished_run_facet(run_id: str, notebook: str) -> dict:
@@ -187,7 +210,7 @@ def test_a_failed_run_fails_the_task_and_reports_what_is_known(
     assert lineage_events("refresh_sales_report", "COMPLETE") == []
     (fail,) = lineage_events("refresh_sales_report", "FAIL")
     assert fail["job"]["facets"]["sourceCodeLocation"] == notebook_location(emulator, "demo/failing")
-    assert fail["run"]["facets"]["dataloreRun"] == unfinished_run_facet(run_id, "demo/failing")
+    failed_run_facet(fail["run"]["facets"]["dataloreRun"], run_id, "demo/failing")
     assert fail["outputs"] == []
     assert (
         f"Datalore run {run_id} of notebook demo/failing" in fail["run"]["facets"]["errorMessage"]["message"]
@@ -220,8 +243,93 @@ def test_the_sensor_reports_the_run_it_waited_for_when_it_failed(example_dags, e
 
     (fail,) = lineage_events("wait_for_run", "FAIL")
     assert fail["job"]["facets"]["sourceCodeLocation"] == notebook_location(emulator, "demo/failing")
-    assert fail["run"]["facets"]["dataloreRun"] == unfinished_run_facet(run_id, "demo/failing")
+    failed_run_facet(fail["run"]["facets"]["dataloreRun"], run_id, "demo/failing")
     assert fail["outputs"] == []
+
+
+@pytest.fixture
+def lake(tmp_path, monkeypatch):
+    """The files example's lake: a folder of this test's, set before the DAG is parsed."""
+    monkeypatch.setenv("DATALORE_EXAMPLE_LAKE", f"file://{tmp_path}")
+    return tmp_path
+
+
+@pytest.mark.integration
+def test_files_moved_are_inputs_and_outputs(lake, example_dags, emulator, lineage_events, deferrable):
+    dag_run = run_dag(fast(example_dags.get_dag("datalore_files_in_and_out"), deferrable=deferrable))
+    assert task_states(dag_run)["run_report"] == "success"
+    day = dag_run.logical_date.strftime("%Y-%m-%d")
+    notebook_files = "/notebook/demo/sales-report/data/notebook_files"
+
+    # The upload's source (a local file: namespace "file") in, the notebook's file out.
+    (upload,) = lineage_events("upload_orders", "COMPLETE")
+    assert upload["inputs"] == [
+        {"namespace": "file", "name": f"{lake}/extracts/{day}/orders.csv", "facets": {}}
+    ]
+    assert upload["outputs"] == [
+        {"namespace": emulator.url, "name": f"{notebook_files}/orders.csv", "facets": {}}
+    ]
+    assert "sourceCodeLocation" not in upload["job"]["facets"]  # it moves files, it runs no notebook
+
+    # The run: its artifacts, then the files its downloads wrote.
+    (run,) = lineage_events("run_report", "COMPLETE")
+    run_id = xcom(dag_run, "run_report", "run_id")
+    assert run["run"]["facets"]["dataloreRun"]["runId"] == run_id
+    assert run["outputs"] == [
+        *[
+            {"namespace": emulator.url, "name": artifact["path"], "facets": {}}
+            for artifact in xcom(dag_run, "run_report")["artifacts"]
+        ],
+        {"namespace": "file", "name": f"{lake}/reports/{day}/summary.csv", "facets": {}},
+    ]
+
+
+@pytest.mark.integration
+def test_the_interactive_operator_reports_the_notebook_and_its_run(
+    example_dags, emulator, lineage_events, deferrable
+):
+    dag_run = run_dag(fast(example_dags.get_dag("datalore_interactive_refresh"), deferrable=deferrable))
+    assert task_states(dag_run)["refresh_dashboard"] == "success"
+
+    (complete,) = lineage_events("refresh_dashboard", "COMPLETE")
+    assert complete["job"]["facets"]["sourceCodeLocation"] == notebook_location(emulator)
+    assert complete["run"]["facets"]["dataloreInteractiveRun"] == {
+        "_producer": PRODUCER,
+        "_schemaURL": RUN_FACET_SCHEMA,
+        "notebookId": "demo/sales-report",
+        "success": True,
+    }
+    assert "dataloreRun" not in complete["run"]["facets"]  # no Run API run
+    assert (complete["inputs"], complete["outputs"]) == ([], [])  # no artifacts
+
+
+def ours(event: dict) -> dict:
+    """The parts of an event that this package makes: the job's notebook, our run facet, the datasets."""
+    return {
+        "job": event["job"]["facets"].get("sourceCodeLocation"),
+        "run": event["run"]["facets"].get("dataloreRun"),
+        "inputs": event["inputs"],
+        "outputs": event["outputs"],
+    }
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("execute_in_thread", [True], ids=["thread"], indirect=True)
+def test_execute_in_thread_reports_what_the_fork_reports(example_dags, emulator, lineage_events):
+    """The one test with ``[openlineage] execute_in_thread``: the events carry what the default's do."""
+    dag_run = run_dag(fast(example_dags.get_dag("datalore_scheduled_refresh"), deferrable=True))
+    assert task_states(dag_run) == {"refresh_sales_report": "success"}
+    result = xcom(dag_run, "refresh_sales_report")
+    run_id = result["run_id"]
+
+    (complete,) = lineage_events("refresh_sales_report", "COMPLETE")
+    # The same as test_the_run_operator_reports_notebook_run_and_artifacts asserts of the forked child's.
+    assert ours(complete) == {
+        "job": notebook_location(emulator),
+        "run": finished_run_facet(result),
+        "inputs": [],
+        "outputs": [{"namespace": emulator.url, "name": artifact_path(run_id), "facets": {}}],
+    }
 
 
 def test_importing_the_operators_and_sensor_imports_no_openlineage():

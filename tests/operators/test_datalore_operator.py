@@ -120,7 +120,8 @@ def test_an_already_finished_run_never_defers(emulator):
     assert result["success"] is True
 
 
-def test_execute_complete_success_returns_the_run():
+def test_execute_complete_success_returns_the_run(datalore_connection):
+    datalore_connection(host="https://x")  # resumed on the worker: the connection names the server for lineage
     ctx = task_context()
     run = {
         "run_id": "r1",
@@ -141,7 +142,8 @@ def test_execute_complete_success_returns_the_run():
     ("status", "error"),
     [("failed", DataloreRunFailedError), ("timeout", DataloreRunTimeoutError), ("error", DataloreError)],
 )
-def test_execute_complete_failures_raise_with_the_message(status, error):
+def test_execute_complete_failures_raise_with_the_message(status, error, datalore_connection):
+    datalore_connection(host="https://x")
     with pytest.raises(error, match="the message from the trigger") as raised:
         operator().execute_complete(
             task_context(),

@@ -265,3 +265,41 @@ def test_run_operator_downloads_artifacts_where_the_server_serves_them(requests_
             task.execute(context)
         assert "does not serve the Run API's artifacts through the Notebook API's /file" in str(caught.value)
         assert list(tmp_path.iterdir()) == []
+
+
+def test_file_operators_report_the_files_they_moved_without_reading_the_connection(
+    requests_mock, tmp_path, monkeypatch
+):
+    """What the OpenLineage callback gets comes from the task itself: the connection is not read again."""
+    from airflow.providers.common.compat.sdk import BaseHook
+
+    serve_tree(requests_mock, {"data/notebook_files/a.csv": b"a,b\n1,2\n"})
+    requests_mock.post(f"{API}/file/upload", json={"fileName": "orders.csv", "status": "uploaded"})
+    source = tmp_path / "in" / "orders.csv"
+    source.parent.mkdir()
+    source.write_bytes(b"id\n1\n")
+    upload = DataloreUploadFilesOperator(task_id="upload", notebook_id="alice/sales", source=str(source))
+    download = DataloreDownloadFilesOperator(
+        task_id="download",
+        notebook_id=f"{BASE}/notebook/alice/sales",
+        paths="data/notebook_files/a.csv",
+        destination=f"file://{tmp_path}/out",
+    )
+    upload.execute(task_context())
+    download.execute(task_context())
+
+    def no_connection(*args, **kwargs):
+        raise AssertionError("the lineage callback read the connection")
+
+    monkeypatch.setattr(BaseHook, "get_connection", no_connection)
+    uploaded = upload.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in uploaded.inputs] == [("file", str(source))]
+    assert [(d.namespace, d.name) for d in uploaded.outputs] == [
+        (BASE, "/notebook/alice/sales/data/notebook_files/orders.csv")
+    ]
+    downloaded = download.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in downloaded.inputs] == [
+        (BASE, "/notebook/alice/sales/data/notebook_files/a.csv")
+    ]
+    assert [(d.namespace, d.name) for d in downloaded.outputs] == [("file", f"{tmp_path}/out/a.csv")]
+    assert uploaded.job_facets == downloaded.job_facets == {}  # they move files; they run no notebook

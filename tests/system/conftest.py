@@ -9,6 +9,7 @@ sets both): they install chromium and rewrite the README's images, which no test
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from importlib.metadata import version
@@ -19,7 +20,7 @@ import pytest
 
 from tests.system.deployment import AirflowDeployment
 from tests.system.session import DeploymentSession
-from tests.system.suite_config import DAG_FILES, DAG_IDS, EMULATOR_CONFIG, TOKEN
+from tests.system.suite_config import DAG_FILES, DAG_IDS, EMULATOR_CONFIG, OPENLINEAGE_EVENTS, TOKEN
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -72,5 +73,9 @@ pytest_runtest_makereport = _SESSION.report_hook()
 def deployment() -> Iterator[AirflowDeployment]:
     """The emulator and Airflow (api-server, scheduler, dag-processor, triggerer) with the DAGs parsed."""
     workdir = Path(tempfile.mkdtemp(prefix="datalore-system-"))
-    with _SESSION.running(AirflowDeployment(workdir, DAG_FILES, EMULATOR_CONFIG, TOKEN), DAG_IDS) as airflow:
+    # OpenLineage as a new user turns it on: the file transport, every other setting at its default.
+    transport = {"type": "file", "log_file_path": str(workdir / OPENLINEAGE_EVENTS), "append": True}
+    extra_env = {"AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport)}
+    deployment = AirflowDeployment(workdir, DAG_FILES, EMULATOR_CONFIG, TOKEN, extra_env=extra_env)
+    with _SESSION.running(deployment, DAG_IDS) as airflow:
         yield airflow
