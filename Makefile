@@ -5,17 +5,19 @@ TOOLS := .venv-tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 VENV_BENCH := .venv-bench
+VENV_DOCS := .venv-docs
 UV_FLAGS := --quiet
 # (a variable: a comma inside $(call ...) would split the argument)
 DEV_INSTALL := -e ".[test,lint,topology,s3]"
 
-.PHONY: help demo test lint test-dev test-dist test-matrix test-s3 test-system test-topology dist emulator lock clean bench screenshots
+.PHONY: help demo docs test lint test-dev test-dist test-matrix test-s3 test-system test-topology dist emulator lock clean bench screenshots
 
 help:
 	@echo "make demo   - run a notebook through Airflow against the local Datalore emulator"
 	@echo "make test   - lint, build the package, run the tests on every supported Airflow line and Python"
 	@echo "              (scripts/matrix.py --list), on the lowest dependencies, on a real deployment, and on"
 	@echo "              the production topology (Postgres, Celery workers, two triggerers: tests/topology)"
+	@echo "make docs   - build the documentation site (MkDocs, strict) into site/; open site/index.html"
 	@echo "make bench  - import cost and triggerer scale vs the dbt Cloud provider (docs/benchmarks.md)"
 
 $(TOOLS)/.installed: constraints/tools.txt
@@ -43,7 +45,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint test-dist test-matrix test-s3 test-system test-topology
+test: lint docs test-dist test-matrix test-s3 test-system test-topology
 
 # The sdist and the wheel that would be published, checked as a package index would (twine).
 dist: $(TOOLS)/.installed
@@ -94,7 +96,7 @@ lock: $(TOOLS)/.installed
 	UV=$(UV) $(PYTHON) scripts/lock.py
 
 clean:
-	rm -rf $(VENV) .venvs $(TOOLS) $(VENV_BENCH) .venv-airflow2 build dist *.egg-info
+	rm -rf $(VENV) .venvs $(TOOLS) $(VENV_BENCH) $(VENV_DOCS) site .venv-airflow2 build dist *.egg-info
 
 # Benchmarks against the dbt Cloud provider (docs/benchmarks.md), in their own environment: the dbt Cloud
 # provider is installed there only, never a dependency. Re-pin it with:
@@ -104,3 +106,13 @@ $(VENV_BENCH)/.installed: $(TOOLS)/.installed pyproject.toml constraints/bench.t
 
 bench: $(VENV_BENCH)/.installed
 	$(VENV_BENCH)/bin/python benchmarks/run.py
+
+# The documentation site (mkdocs.yml), in its own environment: MkDocs with Material, and mkdocstrings,
+# which reads the docstrings statically (neither Airflow nor the package is installed there). Strict: a
+# broken link, a page missing from the nav or an object mkdocstrings cannot find fails the build. Re-pin:
+#   $(UV) pip freeze --python $(VENV_DOCS)/bin/python > constraints/docs.txt (keep its header)
+$(VENV_DOCS)/.installed: $(TOOLS)/.installed constraints/docs.txt
+	$(call make_venv,$(VENV_DOCS),constraints/docs.txt,-r constraints/docs.txt)
+
+docs: $(VENV_DOCS)/.installed
+	NO_MKDOCS_2_WARNING=1 $(VENV_DOCS)/bin/mkdocs build --strict --quiet

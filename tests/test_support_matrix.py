@@ -1,4 +1,4 @@
-"""The README's support table and install commands say what CI runs: scripts/matrix.py and constraints/."""
+"""The support table and install commands (docs/support-matrix.md) say what CI runs: scripts/matrix.py and constraints/."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The page with the support table and the install command of each Airflow line.
+SUPPORT_PAGE = ROOT / "docs" / "support-matrix.md"
 
 
 def matrix_module():
@@ -26,16 +28,16 @@ def pinned(constraints: str, package: str) -> str:
     return match.group(1)
 
 
-def readme_table() -> list[list[str]]:
-    """The rows of the table under "### Supported versions", cells stripped of backticks."""
-    section = (ROOT / "README.md").read_text().split("### Supported versions", 1)[1].split("\n#", 1)[0]
+def support_table() -> list[list[str]]:
+    """The rows of the support page's table, cells stripped of backticks."""
+    section = SUPPORT_PAGE.read_text().split("# Supported versions", 1)[1].split("\n#", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return [[cell.strip().strip("`") for cell in row.strip("|").split("|")] for row in rows]
 
 
-def test_the_readme_table_lists_exactly_what_ci_runs():
+def test_the_support_table_lists_exactly_what_ci_runs():
     matrix = matrix_module().MATRIX
-    table = readme_table()
+    table = support_table()
     assert [row[0] for row in table] == [env.name for env in matrix]
     for row, env in zip(table, matrix, strict=True):
         name, airflow, python, constraints, tests = row
@@ -47,9 +49,9 @@ def test_the_readme_table_lists_exactly_what_ci_runs():
 
 
 def test_every_airflow_line_has_its_install_command():
-    readme = (ROOT / "README.md").read_text()
+    page = SUPPORT_PAGE.read_text()
     lines = sorted({env.airflow for env in matrix_module().MATRIX if not env.label})
-    commands = re.findall(r"^pip install .*$", readme, re.MULTILINE)
+    commands = re.findall(r"^pip install .*$", page, re.MULTILINE)
     expected = [
         f'pip install "apache-airflow=={pinned(f"airflow-{line}.txt", "apache-airflow")}" '
         f"airflow-provider-datalore -c constraints/airflow-{line}.txt"
@@ -68,7 +70,7 @@ def test_the_lowest_environment_has_the_declared_minimums():
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     minimums = dict(re.fullmatch(r"([\w.-]+)>=([\w.]+)", requirement).groups() for requirement in declared)
-    # Where Airflow 3.3 asks for more (README says so) the pin is above our bound; never below it.
+    # Where Airflow 3.3 asks for more (docs/support-matrix.md says so) the pin is above our bound; never below it.
     raised_by_airflow = {"apache-airflow": "3.3.2", "requests": "2.32.4"}
     for name, minimum in minimums.items():
         expected = raised_by_airflow.get(name, minimum)
