@@ -72,7 +72,7 @@ def _lag_reason(row: dict[str, Any], twin: dict[str, Any], real: dict[str, dict[
     tuned = real.get(f"real-datalore-gc-https-{row['n']}")
     if tuned is not None:
         text += (
-            " With the GC threshold raised (README, Running in production) the same waits on the real "
+            " With the GC threshold raised (docs/production.md) the same waits on the real "
             f"triggerer had a p99 lag of {tuned['lag_p99_ms']['median']:.0f} ms."
         )
     return text

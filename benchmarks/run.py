@@ -108,8 +108,7 @@ other machines differ by up to 1.8x, so ratios within one run are the figures to
   collection of what Airflow and aiohttp hold before any trigger starts (164,000 objects) takes 67 to
   106 ms here. The polls leave no reference cycles (`BENCH_GC_CENSUS`): the full collections come from
   objects of polls in flight reaching the oldest generation. A provider cannot set the triggerer's
-  garbage collector for the whole process; a deployment can, in `airflow_local_settings.py` (README,
-  Running in production): with the first generation at 10 000 objects (`datalore-gc` rows) there was no
+  garbage collector for the whole process; a deployment can, in `airflow_local_settings.py` (docs/production.md): with the first generation at 10 000 objects (`datalore-gc` rows) there was no
   full collection at N=3000 and the p99 lag was 13.5 ms.
 - The real triggerer at N=1000: p99 loop lag 11.5 ms by default (the last run 79 ms). Its runs with the
   GC setting were slow this time (85 and 108 s of wall time for 20,000 and 10,000 polls, as was dbt
@@ -656,7 +655,7 @@ def plan(args: argparse.Namespace) -> list[Scenario]:
         ):
             goal = n == args.goal_n and scheme == "https"
             scenarios.append(Scenario(kind, scheme, n, args.repeats_goal if goal else args.repeats_other))
-    # The largest N once more with the triggerer's GC setting of README "Running in production".
+    # The largest N once more with the triggerer's GC setting of docs/production.md.
     scenarios.append(Scenario("datalore-gc", "https", max(args.sizes), args.repeats_other))
     if args.only:
         keys = set(args.only.split(","))
@@ -1197,7 +1196,7 @@ def goals(
         lag = tuned["lag_p99_ms"]["max"]
         rows.append(
             (
-                f"N={biggest} HTTPS, the triggerer's GC threshold raised (README, Running in production): "
+                f"N={biggest} HTTPS, the triggerer's GC threshold raised (docs/production.md): "
                 "p99 loop lag < 100 ms (worst repeat)",
                 f"{lag:.1f} ms",
                 lag < 100,

@@ -55,7 +55,7 @@ class Environment:
         return self.label or f"airflow-{self.airflow}-py{self.python}"
 
 
-#: What CI runs; README's support table lists the same (a test keeps them equal).
+#: What CI runs; docs/support-matrix.md lists the same (a test keeps them equal).
 MATRIX = (
     Environment("2.11", "3.11", "airflow-2.11.txt"),
     Environment("3.0", "3.11", "airflow-3.0.txt"),

@@ -1,7 +1,7 @@
 """
-The garbage-collector setting README "Running in production" gives a triggerer with thousands of waits,
+The garbage-collector setting docs/production.md gives a triggerer with thousands of waits,
 as the benchmark's ``datalore-gc`` scenarios apply it: this folder is put first on the trigger process's
-``PYTHONPATH``, and Airflow imports ``airflow_local_settings`` when it starts (the README's version
+``PYTHONPATH``, and Airflow imports ``airflow_local_settings`` when it starts (docs/production.md's version
 applies it to ``airflow triggerer`` only; its runner subprocess, forked, inherits it).
 
 A first generation of 10 000 objects instead of 700: fewer young collections, so far fewer of the

@@ -121,7 +121,8 @@ def test_an_already_finished_run_never_defers(emulator):
 
 
 def test_execute_complete_success_returns_the_run(datalore_connection):
-    datalore_connection(host="https://x")  # resumed on the worker: the connection names the server for lineage
+    # Resumed on the worker: the connection names the server for lineage.
+    datalore_connection(host="https://x")
     ctx = task_context()
     run = {
         "run_id": "r1",
