@@ -158,3 +158,57 @@ def xcom(dag_run: Any, task_id: str, key: str = "return_value", map_index: int =
         if ti.task_id == task_id and ti.map_index == map_index:
             return ti.xcom_pull(task_ids=task_id, key=key, map_indexes=map_index)
     raise KeyError(f"no task instance {task_id}[{map_index}]")
+
+
+# -- the token in captured output --------------------------------------------------------------------
+
+
+def airflow_own_secret_lines(text: str, token: str) -> list[str]:
+    """
+    Return the lines of ``text`` that are Airflow 3.0's own echo of ``token``: none on other versions.
+
+    Airflow 3.0's dag.test() supervisor (``InProcessSupervisorComms.send``) logs each request of the task
+    through structlog's console logger, at every logging level, ``MaskSecret`` with its body: the secret
+    that Airflow is masking, in clear, each time it reads a connection's password. Only that whole line
+    counts, with exactly ``token`` as its value (3.1 and later print it only at DEBUG, which the tests do
+    not ask for; a deployment's supervisor logs the request without its body)::
+
+        2026-12-07 12:25:24 [debug    ] Sending request                msg=MaskSecret(value='<token>', name=None, type='MaskSecret')
+
+    :param text: Captured output (``capfd``, ``caplog.text``), as written: line breaks kept.
+    :param token: The secret.
+    """
+    if not AIRFLOW_3_0:
+        return []
+    own = _airflow_3_0_mask_request(token)
+    return [line for line in _plain_lines(text) if own.fullmatch(line)]
+
+
+def token_leaks(text: str, token: str) -> list[str]:
+    """
+    Return every line of ``text`` that holds ``token``, but for Airflow's own (``airflow_own_secret_lines``).
+
+    Each line comes back clipped around the token, which reads ``<TOKEN>``, so that a failing assertion
+    says where the token was without printing it.
+
+    :param text: Captured output (``capfd``, ``caplog.text``), as written: line breaks kept.
+    :param token: The secret.
+    """
+    own = set(airflow_own_secret_lines(text, token))
+    leaks = []
+    for line in _plain_lines(text):
+        if token in line and line not in own:
+            start = max(line.index(token) - 200, 0)
+            leaks.append(line[start : start + 400 + len(token)].replace(token, "<TOKEN>"))
+    return leaks
+
+
+def _plain_lines(text: str) -> list[str]:
+    return [line.rstrip() for line in re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines()]
+
+
+def _airflow_3_0_mask_request(token: str) -> re.Pattern[str]:
+    return re.compile(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[debug\s*\] Sending request +"
+        + re.escape(f"msg=MaskSecret(value='{token}', name=None, type='MaskSecret')")
+    )

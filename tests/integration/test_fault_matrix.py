@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.constants import TOKEN
-from tests.helpers import fast, run_dag, task_states, unwrapped, xcom
+from tests.helpers import fast, run_dag, task_states, token_leaks, unwrapped, xcom
 
 pytestmark = pytest.mark.integration
 
@@ -197,7 +197,7 @@ def test_fault(case, deferrable, example_dags, emulator, datalore_connection, re
     assert task_states(dag_run) == {TASK: case.state}, log[-3000:]
     for text in case.texts:
         assert text in log
-    assert TOKEN not in log
+    assert token_leaks(f"{output.out}\n{output.err}", TOKEN) == []
     assert len(emulator.run_starts()) == case.starts
     assert len(emulator.requests(method="POST")) == case.posts
     if case.starts and case.run_id_known:

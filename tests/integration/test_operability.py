@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.constants import TOKEN
-from tests.helpers import fast, run_dag, task_states, unwrapped
+from tests.helpers import fast, run_dag, task_states, token_leaks, unwrapped
 
 pytestmark = pytest.mark.integration
 
@@ -25,11 +25,12 @@ def test_hook_params_reach_every_poll(deferrable, example_dags, emulator, retry_
     task.hook_params = {"retry_limit": 2, "retry_delay": 0.1}
     with caplog.at_level(logging.INFO):
         dag_run = run_dag(dag)
-    log = unwrapped("".join(capfd.readouterr()) + caplog.text)
+    output = "\n".join([*capfd.readouterr(), caplog.text])
+    log = unwrapped(output)
     assert task_states(dag_run) == {TASK: "failed"}
     assert "after 2 attempts: HTTP 503" in log
     assert [attempt for attempt, _ in retry_waits] == [1]
-    assert TOKEN not in log
+    assert token_leaks(output, TOKEN) == []
 
 
 def test_bad_hook_params_fail_before_any_request(example_dags, emulator):

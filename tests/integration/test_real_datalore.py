@@ -18,7 +18,7 @@ import pytest
 
 from airflow_provider_datalore.emulator.sales_report import SALES_REPORT_CELLS_JSON
 from tests.constants import TOKEN
-from tests.helpers import fast, run_dag, task_states, unwrapped, xcom
+from tests.helpers import fast, run_dag, task_states, token_leaks, unwrapped, xcom
 
 pytestmark = pytest.mark.integration
 
@@ -257,7 +257,8 @@ def test_server(case, deferrable, example_dags, datalore_connection, retry_waits
         with caplog.at_level("INFO"):
             dag_run = run_dag(dag)
         # The task's output; on Airflow 3 the provider's module loggers reach pytest through logging only.
-        log = unwrapped("".join(capfd.readouterr()) + caplog.text)
+        output = "\n".join([*capfd.readouterr(), caplog.text])
+        log = unwrapped(output)
 
         states = task_states(dag_run)
         assert states[task_id] == case.state, log[-3000:]
@@ -267,7 +268,7 @@ def test_server(case, deferrable, example_dags, datalore_connection, retry_waits
             assert text in log
         for text in case.absent:
             assert text not in log
-        assert TOKEN not in log
+        assert token_leaks(output, TOKEN) == []
         # The requests that start or wait for runs (the interactive run's reads of its cells and kernel
         # through the Notebook API are not counted).
         starts_and_waits = [e for e in emulator.requests(method="POST") if "/api/notebook/v1/" not in e.path]

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.constants import TOKEN
-from tests.helpers import fast, run_dag, task_states
+from tests.helpers import fast, run_dag, task_states, token_leaks
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ def test_token_leaks_nowhere(dag_id, deferrable, example_dags, emulator, trigger
     assert "success" in task_states(dag_run).values()
     output = capfd.readouterr()
 
-    assert TOKEN not in output.out + output.err
+    assert token_leaks(f"{output.out}\n{output.err}", TOKEN) == []
     xcoms = stored_rows(xcom_model(), dag_run)
     assert xcoms
     assert not [row for row in xcoms if TOKEN in row]
