@@ -18,6 +18,7 @@ folder, and stopped at the end (SIGTERM, then SIGKILL to its process group).
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import sys
@@ -84,6 +85,7 @@ class TopologyDeployment(AirflowDeployment):
         super().start()
         for worker in WORKERS:
             self.wait_for_worker(worker)
+        self.wait_for_triggerer_loops()
 
     def emulator_argv(self, config_file: Path) -> list[str]:
         return [sys.executable, str(HERE / "outage_emulator.py"), "--config", str(config_file)]
@@ -161,6 +163,30 @@ class TopologyDeployment(AirflowDeployment):
         """Return every task instance of a DAG run (mapped ones included) as the REST API shows them."""
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
         return self.api("GET", path, params={"limit": 1000})["task_instances"]
+
+    def wait_for_triggerer_loops(self, timeout: float = 180) -> None:
+        """
+        Wait until every triggerer's loop runs: its job has heartbeated since the job was made.
+
+        A triggerer writes its job row when it starts, but claims triggers only once its loop runs,
+        after its trigger runner has started (tens of seconds on a busy 2-core machine). A DAG run
+        triggered before then leaves every trigger to the triggerer that was ready first.
+        """
+
+        def looping() -> set[str] | None:
+            jobs = self.api(
+                "GET", "/jobs", params={"job_type": "TriggererJob", "is_alive": True, "limit": 100}
+            )
+            ready = {
+                job["hostname"]
+                for job in jobs["jobs"]
+                if job["latest_heartbeat"]
+                and datetime.datetime.fromisoformat(job["latest_heartbeat"])
+                > datetime.datetime.fromisoformat(job["start_date"]) + datetime.timedelta(seconds=1)
+            }
+            return ready if ready >= set(TRIGGERERS) else None
+
+        wait_for("both triggerers to run their loops", looping, timeout, interval=1)
 
     def running_triggerer_jobs(self) -> dict[int, str]:
         """Return ``{job id: service name}`` of the triggerer jobs Airflow considers alive."""
