@@ -102,13 +102,13 @@ class DataloreUploadFilesOperator(_DataloreFilesOperator):
     def execute(self, context: Context) -> list[dict[str, Any]]:
         """Find every source, then upload each; return one entry per file."""
         from airflow_provider_datalore.notebook_api.files import check_notebook_path
+        from airflow_provider_datalore.storage import public_uri
         from airflow_provider_datalore.transfers import find_sources
 
         timeout = self._start(context)
         directory = check_notebook_path(self.directory, "directory")
         sources = find_sources(self.source, self.source_conn_id)
         self.log.info("Uploading %d file(s) to %s of notebook %s.", len(sources), directory, self.notebook_id)
-        from airflow_provider_datalore.storage import public_uri
 
         record = self.lineage_record()
         entries = []

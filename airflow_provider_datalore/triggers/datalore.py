@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -12,7 +11,7 @@ from airflow_provider_datalore.checks import check_seconds
 from airflow_provider_datalore.clipping import clip
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
 from airflow_provider_datalore.events import RunEvent, RunEventStatus
-from airflow_provider_datalore.triggers.pacing import first_wait, next_wait
+from airflow_provider_datalore.triggers.pacing import first_wait, next_wait, remaining
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -92,11 +91,11 @@ class DataloreRunStatusTrigger(BaseTrigger):
                     try:
                         # No poll outlives the deadline, however slowly the server answers.
                         run = await hook.a_get_run(
-                            self.run_id, timeout=self._remaining(), notebook_id=self.notebook_id
+                            self.run_id, timeout=remaining(self.end_time), notebook_id=self.notebook_id
                         )
                     except DataloreError:
-                        remaining = self._remaining()
-                        if last is not None and remaining is not None and remaining <= 0:
+                        left = remaining(self.end_time)
+                        if last is not None and left is not None and left <= 0:
                             # The deadline passed during this last look (a slow server, a busy
                             # triggerer): the wait timed out, as the last poll that answered says.
                             return RunEvent(RunEventStatus.TIMEOUT, self.run_id, last.timeout_message(), last)
@@ -104,8 +103,8 @@ class DataloreRunStatusTrigger(BaseTrigger):
                     if run.is_finished:
                         return RunEvent.finished(run)
                     last = run
-                    remaining = self._remaining()
-                    if remaining is not None and remaining <= 0:
+                    left = remaining(self.end_time)
+                    if left is not None and left <= 0:
                         return RunEvent(RunEventStatus.TIMEOUT, self.run_id, run.timeout_message(), run)
                     wait = next_wait(self.poll_interval, self.end_time)
                     progress.poll(run, wait)
@@ -115,9 +114,6 @@ class DataloreRunStatusTrigger(BaseTrigger):
         except Exception as err:  # a trigger that raises leaves the task without an event: always yield one
             self.log.exception("Unexpected error while waiting for Datalore run %s.", self.run_id)
             return self._error(f"unexpected {type(err).__name__}: {clip(str(err))}")
-
-    def _remaining(self) -> float | None:
-        return None if self.end_time is None else self.end_time - time.time()
 
     def _error(self, reason: str) -> RunEvent:
         return RunEvent(

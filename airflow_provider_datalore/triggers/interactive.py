@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -12,7 +11,7 @@ from airflow_provider_datalore.checks import check_seconds
 from airflow_provider_datalore.clipping import clip
 from airflow_provider_datalore.connection_form import DEFAULT_CONN_ID
 from airflow_provider_datalore.events import InteractiveRunEvent
-from airflow_provider_datalore.triggers.pacing import first_wait, next_wait
+from airflow_provider_datalore.triggers.pacing import first_wait, next_wait, remaining
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -96,11 +95,11 @@ class DataloreInteractiveRunTrigger(BaseTrigger):
                 while True:
                     try:
                         progress = await hook.a_get_interactive_progress(
-                            self.notebook_id, snapshot, timeout=self._remaining()
+                            self.notebook_id, snapshot, timeout=remaining(self.end_time)
                         )
                     except DataloreError:
-                        remaining = self._remaining()
-                        if last is not None and remaining is not None and remaining <= 0:
+                        left = remaining(self.end_time)
+                        if last is not None and left is not None and left <= 0:
                             # The deadline passed during this last look (a slow server, a busy
                             # triggerer): the wait timed out, as the last poll that answered says.
                             return InteractiveRunEvent.timed_out(self.notebook_id, last)
@@ -110,8 +109,8 @@ class DataloreInteractiveRunTrigger(BaseTrigger):
                     if progress.kernel_state != (last.kernel_state if last else None):
                         self.log.info("Datalore notebook %s: %s.", self.notebook_id, progress.describe())
                     last = progress
-                    remaining = self._remaining()
-                    if remaining is not None and remaining <= 0:
+                    left = remaining(self.end_time)
+                    if left is not None and left <= 0:
                         return InteractiveRunEvent.timed_out(self.notebook_id, progress)
                     await asyncio.sleep(next_wait(self.poll_interval, self.end_time))
         except (DataloreError, ValueError) as err:
@@ -119,9 +118,6 @@ class DataloreInteractiveRunTrigger(BaseTrigger):
         except Exception as err:  # a trigger that raises leaves the task without an event: always yield one
             self.log.exception("Unexpected error while waiting for Datalore notebook %s.", self.notebook_id)
             return self._error(f"unexpected {type(err).__name__}: {clip(str(err))}")
-
-    def _remaining(self) -> float | None:
-        return None if self.end_time is None else self.end_time - time.time()
 
     def _error(self, reason: str) -> InteractiveRunEvent:
         return InteractiveRunEvent.stopped(self.notebook_id, reason)

@@ -39,6 +39,10 @@ def spaced(seconds: float, poll_interval: float, end_time: float | None) -> floa
     if slot > 0:
         now = asyncio.get_running_loop().time()
         seconds = math.ceil((now + seconds) / slot) * slot - now
-    if end_time is None:
-        return seconds
-    return max(0.0, min(seconds, end_time - time.time()))
+    left = remaining(end_time)
+    return seconds if left is None else max(0.0, min(seconds, left))
+
+
+def remaining(end_time: float | None) -> float | None:
+    """Return the seconds left before ``end_time`` (a ``time.time()``; negative once past), None if none."""
+    return None if end_time is None else end_time - time.time()
