@@ -22,9 +22,9 @@ from airflow_provider_datalore.transport.streams import (
     UPLOAD_CONTENT_TYPE,
     Downloaded,
     Sink,
-    ThreadedReceiver,
     UploadBody,
     call_url,
+    receiver_for,
     rewind_upload,
     upload_start,
 )
@@ -134,7 +134,7 @@ class SyncTransport:
         """
         attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
         url = call_url(self.settings.base_url, call)
-        receiver = ThreadedReceiver(call, sink, max_bytes)
+        receiver = receiver_for(call, sink, max_bytes)
 
         def read(response: requests.Response) -> bytes:
             if not 200 <= response.status_code < 300:

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -412,6 +413,35 @@ def test_download_into_a_sink_that_fails_to_write_stops_and_is_not_retried(serve
     assert f"writing to the sink failed after {first} bytes" in str(caught.value)
     assert "No space left on device" in str(caught.value)
     assert len(server.seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("cpus", "writer"), [({0}, "MainThread"), ({0, 1}, "datalore-download-writer")], ids=["1-cpu", "2-cpus"]
+)
+def test_blocking_download_writes_in_a_thread_of_its_own_only_with_a_cpu_to_spare(
+    server, monkeypatch, cpus, writer
+):
+    class ThreadRecordingSink(RecordingSink):
+        threads: set[str]
+
+        def write(self, data: Any) -> int:
+            self.threads.add(threading.current_thread().name)
+            return super().write(data)
+
+    data = os.urandom(2 * MIB)
+    server.handler = lambda request, n: server.stream(request, data)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: cpus)
+    sink = ThreadRecordingSink()
+    sink.threads = set()
+    policy = RetryPolicy(max_attempts=1, base_delay=0, max_delay=0)
+
+    result = Client("sync", server.url, policy, 10.0).download(
+        DOWNLOAD, DOWNLOAD_BODY, sink, max_bytes=4 * MIB
+    )
+
+    assert sink.threads == {writer}
+    assert sink.getvalue() == data
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
 
 
 def test_download_ends_at_the_call_deadline_whatever_the_attempt_timeout(server, make_client):
