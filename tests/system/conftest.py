@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 HERE = Path(__file__).resolve().parent
+#: The module whose tests run after every other system test.
+LAST_MODULE = "test_task_log_secrets.py"
 
 
 def _skip_reason() -> str | None:
@@ -52,6 +54,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if os.environ.get("DATALORE_SCREENSHOTS") == "1"
         else "screenshots need chromium and rewrite docs/images: set DATALORE_SCREENSHOTS=1"
     )
+    # The secrets scan reads what every other test left behind (logs, lineage events, the DB): it goes last.
+    items.sort(key=lambda item: Path(str(item.path)).name == LAST_MODULE)
     for item in items:
         if HERE not in Path(str(item.path)).resolve().parents:
             continue

@@ -1,6 +1,8 @@
 """
-No log of a real deployment holds the token: not a task's log (the worker's or the triggerer's), not a
-process's output.
+Nothing a real deployment wrote holds the token: not a task's log (the worker's or the triggerer's), not a
+process's output, not an OpenLineage event, not the metadata database (XCom, rendered templates, trigger
+rows). The suite runs this module after every other one (``conftest.LAST_MODULE``), so the scan covers
+what each test left, the triggerer's restart included.
 
 Airflow 3.0.6's dag.test() prints the token each time Airflow masks the connection's password
 (``Sending request msg=MaskSecret(value=...)``, ``tests.helpers.airflow_own_secret_lines``); a
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.helpers import airflow_own_secret_lines, token_leaks
-from tests.system.suite_config import TOKEN
+from tests.system.suite_config import OPENLINEAGE_EVENTS, TOKEN
 
 if TYPE_CHECKING:
     from tests.system.deployment import AirflowDeployment
@@ -69,3 +71,18 @@ def test_no_log_holds_the_token(deployment: AirflowDeployment) -> None:
     airflows = {name: len(airflow_own_secret_lines(text, TOKEN)) for name, text in texts.items()}
     assert {name: count for name, count in airflows.items() if count} == {}, "Airflow's own MaskSecret line"
     assert {name: leaks for name, text in texts.items() if (leaks := token_leaks(text, TOKEN))} == {}
+
+
+def test_no_lineage_event_or_database_row_holds_the_token(deployment: AirflowDeployment) -> None:
+    finished_run(deployment)
+    events = deployment.workdir / OPENLINEAGE_EVENTS
+    assert events.stat().st_size > 0, "no OpenLineage event was written"
+    assert TOKEN not in events.read_text(errors="replace")
+    # The SQLite file and its write-ahead log as bytes: XCom, rendered fields and every other row, in
+    # whatever page they sit (freed pages too). The connection is in the environment, not in the DB.
+    databases = sorted(deployment.home.glob("airflow.db*"))
+    assert databases[0].name == "airflow.db"
+    assert [path.name for path in databases if TOKEN.encode() in path.read_bytes()] == []
+    # The scan can see a value: the run's XCom (the Datalore run id) is in the same bytes.
+    run_id = deployment.xcom(DAG_ID, finished_run(deployment), "start_run")
+    assert any(str(run_id).encode() in path.read_bytes() for path in databases)
