@@ -74,7 +74,7 @@ def test_no_log_holds_the_token(deployment: AirflowDeployment) -> None:
 
 
 def test_no_lineage_event_or_database_row_holds_the_token(deployment: AirflowDeployment) -> None:
-    finished_run(deployment)
+    run_id = finished_run(deployment)
     events = deployment.workdir / OPENLINEAGE_EVENTS
     assert events.stat().st_size > 0, "no OpenLineage event was written"
     assert TOKEN not in events.read_text(errors="replace")
@@ -84,5 +84,5 @@ def test_no_lineage_event_or_database_row_holds_the_token(deployment: AirflowDep
     assert databases[0].name == "airflow.db"
     assert [path.name for path in databases if TOKEN.encode() in path.read_bytes()] == []
     # The scan can see a value: the run's XCom (the Datalore run id) is in the same bytes.
-    run_id = deployment.xcom(DAG_ID, finished_run(deployment), "start_run")
-    assert any(str(run_id).encode() in path.read_bytes() for path in databases)
+    datalore_run_id = deployment.xcom(DAG_ID, run_id, "start_run")
+    assert any(str(datalore_run_id).encode() in path.read_bytes() for path in databases)

@@ -422,7 +422,9 @@ def test_blocking_download_writes_in_a_thread_of_its_own_only_with_a_cpu_to_spar
     server, monkeypatch, cpus, writer
 ):
     class ThreadRecordingSink(RecordingSink):
-        threads: set[str]
+        def __init__(self) -> None:
+            super().__init__()
+            self.threads: set[str] = set()
 
         def write(self, data: Any) -> int:
             self.threads.add(threading.current_thread().name)
@@ -432,7 +434,6 @@ def test_blocking_download_writes_in_a_thread_of_its_own_only_with_a_cpu_to_spar
     server.handler = lambda request, n: server.stream(request, data)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: cpus)
     sink = ThreadRecordingSink()
-    sink.threads = set()
     policy = RetryPolicy(max_attempts=1, base_delay=0, max_delay=0)
 
     result = Client("sync", server.url, policy, 10.0).download(
