@@ -154,7 +154,7 @@ class NotebookFilesMixin(DataloreBaseHook):
             connection's timeout bounds each silence.
         :param destination_conn_id: The connection of the destination's store, for a URI.
         """
-        from airflow_provider_datalore.storage import atomic_write, storage_path
+        from airflow_provider_datalore.storage import atomic_write, is_local, storage_path
 
         notebook, path = NotebookRef.parse(notebook_id, self.base_url), files.check_file_path(path)
         cap = sys.maxsize if max_bytes is None else _check_max_bytes(max_bytes)
@@ -166,8 +166,10 @@ class NotebookFilesMixin(DataloreBaseHook):
             done = self._transport.download(call, body, destination, max_bytes=cap, timeout=seconds)
         else:
             target = storage_path(destination, destination_conn_id, what="destination")
-            with atomic_write(target) as sink:
-                done = self._transport.download(call, body, sink, max_bytes=cap, timeout=seconds)
+            with atomic_write(target) as sink:  # a local one is a file of ours: its size is reserved first
+                done = self._transport.download(
+                    call, body, sink, max_bytes=cap, timeout=seconds, reserve=is_local(target)
+                )
         self.log.info(
             "Downloaded %s of Datalore notebook %s: %d bytes in %.1f s, sha256 %s.",
             path,

@@ -73,12 +73,16 @@ class Receiver:
     :param call: The call, named in errors.
     :param sink: Where the bytes go.
     :param max_bytes: Bytes the download may have at most; beyond, it fails (and is not retried).
+    :param reserve: Reserve the announced size on disk before the bytes come
+        (:func:`~airflow_provider_datalore.transport.disk_space.reserve`): for a file the download
+        writes itself, never a user's.
     """
 
-    def __init__(self, call: Call, sink: Sink, max_bytes: int) -> None:
+    def __init__(self, call: Call, sink: Sink, max_bytes: int, *, reserve: bool = False) -> None:
         self.call = call
         self.sink = sink
         self.max_bytes = max_bytes
+        self.reserve = reserve
         self.size = 0
         #: Bytes the sink has taken (``size`` counts those received; they differ while a thread writes).
         self.written = 0
@@ -94,6 +98,7 @@ class Receiver:
         :raises DataloreResponseError: The reply announces more than ``max_bytes``, or is compressed.
         :raises DataloreApiUnavailableError: An HTML page came instead of the file, from an API that
             serves files as bytes (a proxy's or an older server's page, by the endpoint's ``absent_api``).
+        :raises DataloreError: The sink's disk cannot hold the announced bytes (``reserve``).
         """
         endpoint = self.call.endpoint
         if endpoint.absent_api and (content_type or "").split(";")[0].strip().lower() == "text/html":
@@ -114,6 +119,19 @@ class Receiver:
                 "(Accept-Encoding: identity): a proxy between Airflow and Datalore may compress it"
             )
         self.content_type = clip(content_type, 200) if content_type else None
+        if self.reserve and content_length:
+            self._reserve(content_length)
+
+    def _reserve(self, size: int) -> None:
+        from airflow_provider_datalore.transport.disk_space import NoRoom, reserve
+
+        try:
+            reserve(self.sink, size)
+        except NoRoom as err:
+            raise DataloreError(
+                f"Could not {self.call.action} ({self.call.where}): the destination has no room for the "
+                f"{size} bytes the reply announces ({err.strerror}); nothing was written."
+            ) from None
 
     def write(self, chunk: bytes) -> None:
         """
@@ -190,8 +208,8 @@ class ThreadedReceiver(Receiver):
     #: Chunks read but not yet written, at most.
     QUEUED_CHUNKS = 8
 
-    def __init__(self, call: Call, sink: Sink, max_bytes: int) -> None:
-        super().__init__(call, sink, max_bytes)
+    def __init__(self, call: Call, sink: Sink, max_bytes: int, *, reserve: bool = False) -> None:
+        super().__init__(call, sink, max_bytes, reserve=reserve)
         self._queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUED_CHUNKS)
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
@@ -237,14 +255,14 @@ class ThreadedReceiver(Receiver):
         self._drain()
 
 
-def receiver_for(call: Call, sink: Sink, max_bytes: int) -> Receiver:
+def receiver_for(call: Call, sink: Sink, max_bytes: int, *, reserve: bool = False) -> Receiver:
     """
     Return the receiver a blocking download uses: a :class:`ThreadedReceiver` if the process may run on
     more than one CPU, else a :class:`Receiver`, which digests and writes each chunk as it is read. On one
     CPU the writer thread cannot overlap the reads, and each hand-off only costs the reader its turn: a
     download pinned to one CPU ran about a tenth faster without it.
     """
-    return (ThreadedReceiver if usable_cpus() > 1 else Receiver)(call, sink, max_bytes)
+    return (ThreadedReceiver if usable_cpus() > 1 else Receiver)(call, sink, max_bytes, reserve=reserve)
 
 
 def usable_cpus() -> int:

@@ -117,6 +117,7 @@ class SyncTransport:
         max_bytes: int,
         deadline: float | None = None,
         timeout: float | None = None,
+        reserve: bool = False,
     ) -> Downloaded:
         """
         Send the call and stream its reply's body to ``sink``, 256 KiB at a time; return what was written.
@@ -131,10 +132,12 @@ class SyncTransport:
             with a ``DataloreResponseError``, not retried.
         :param deadline: ``time.monotonic()`` by which the call must be over, retries included.
         :param timeout: Seconds one attempt may take, instead of the connection's timeout.
+        :param reserve: Reserve the announced size on the sink's disk first: for a file the caller made
+            for the download (a user's sink is written as given).
         """
         attempts = Attempts(self.policy, self.settings.conn_id, timeout or self.settings.timeout, deadline)
         url = call_url(self.settings.base_url, call)
-        receiver = receiver_for(call, sink, max_bytes)
+        receiver = receiver_for(call, sink, max_bytes, reserve=reserve)
 
         def read(response: requests.Response) -> bytes:
             if not 200 <= response.status_code < 300:

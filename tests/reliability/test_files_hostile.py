@@ -9,6 +9,8 @@ the emulator's faults and settings, so a user can reproduce each case.
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import time
 
 import pytest
@@ -17,6 +19,7 @@ from airflow_provider_datalore.emulator import DataloreEmulator, EmulatorConfig,
 from airflow_provider_datalore.emulator.files import generated_sha256
 from airflow_provider_datalore.exceptions import (
     DataloreApiUnavailableError,
+    DataloreError,
     DataloreForbiddenError,
     DataloreRequestError,
     DataloreResponseError,
@@ -31,6 +34,7 @@ SMALL = "data/notebook_files/small.csv"
 BIG = "data/notebook_files/big.bin"
 BIG_SIZE = 8 * 1024 * 1024
 TEN_GIB = "data/notebook_files/ten-gib.bin"
+ONE_TIB = "data/notebook_files/one-tib.bin"
 NO_NOTEBOOK_API = "this Datalore server has no Notebook API; it needs Datalore 2026.2 or later"
 
 
@@ -48,6 +52,7 @@ def files_emulator(**settings) -> DataloreEmulator:
                         SMALL: "a,b\n1,2\n",
                         BIG: {"size": BIG_SIZE, "seed": 7},
                         TEN_GIB: {"size": 10 * 1024**3, "seed": 3},
+                        ONE_TIB: {"size": 1024**4, "seed": 4},
                     },
                 )
             ],
@@ -135,6 +140,36 @@ def test_download_of_10_gib_stops_at_max_bytes(datalore_connection, tmp_path, an
     assert "raise max_bytes if a file this large is expected" in str(caught.value)
     assert time.monotonic() - started < 10
     nothing_but(tmp_path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="disk space is reserved on Linux")
+def test_download_larger_than_the_destination_disk_fails_before_reading(server, tmp_path):
+    space = os.statvfs(tmp_path)
+    if space.f_blocks * space.f_frsize >= 1024**4:
+        pytest.skip("the temporary folder's file system holds 1 TiB")
+    started = time.monotonic()
+
+    with pytest.raises(DataloreError) as caught:
+        DataloreHook().download_file(NB, ONE_TIB, tmp_path / "huge.bin")
+
+    message = str(caught.value)
+    assert f"Could not download {ONE_TIB} from notebook {NB} (POST /api/notebook/v1/file)" in message
+    assert f"the destination has no room for the {1024**4} bytes the reply announces (" in message
+    assert "bytes are free there); nothing was written." in message
+    assert TOKEN not in message
+    assert time.monotonic() - started < 10
+    nothing_but(tmp_path)
+    assert len(server.requests(path_contains="/api/notebook/v1/file")) == 1  # not retried
+
+
+def test_download_into_a_file_object_of_the_user_reserves_nothing(server, tmp_path):
+    # The reservation is for files the download makes itself: a user's file keeps the blocks it writes.
+    server.add_faults({"endpoint": "file", "action": "cut", "size": 1024 * 1024})
+    with open(tmp_path / "mine.bin", "wb") as mine, pytest.raises(DataloreRequestError):
+        DataloreHook(retry_limit=1).download_file(NB, BIG, mine)
+
+    assert (tmp_path / "mine.bin").stat().st_size == 1024 * 1024
+    assert (tmp_path / "mine.bin").stat().st_blocks * 512 < BIG_SIZE
 
 
 def test_upload_answered_500_after_reading(server, tmp_path):
