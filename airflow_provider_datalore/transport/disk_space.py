@@ -4,9 +4,9 @@ Disk space reserved for a download before its bytes arrive.
 A file the download writes itself (the temporary file beside a local destination) gets its announced size
 reserved with Linux's ``fallocate(2)``, keeping its size (``FALLOC_FL_KEEP_SIZE``): the file system
 allocates the blocks at once instead of at each write. Writing 1 GiB to the page cache of an ext4 disk
-took 0.18 s so reserved and 0.24-1.6 s without (the file system's delayed allocation, paid at the writes);
-a destination without room for the file fails before any byte is read (its file system's free space is
-checked first, so a file too large does not fill the disk on its way to failing). Elsewhere (another system, a file
+took 0.18 s so reserved and 0.24-1.6 s without (the file system's delayed allocation, paid at the writes).
+A destination without room for the file fails before any byte is read: its free space is checked first,
+so a file too large does not fill the disk on its way to failing. Elsewhere (another system, a file
 system without ``fallocate``, a pipe) nothing is reserved and the bytes are written as they come.
 """
 
@@ -17,7 +17,10 @@ import os
 import stat
 import sys
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: ``fallocate(2)``'s mode: reserve the blocks, leave the file's size to the writes.
 FALLOC_FL_KEEP_SIZE = 0x01
@@ -53,19 +56,18 @@ def reserve(sink: Any, size: int) -> bool:
     free = (space.f_bfree if os.geteuid() == 0 else space.f_bavail) * space.f_frsize
     if space.f_blocks and size > free:
         raise NoRoom(errno.ENOSPC, f"{free} bytes are free there")
-    import ctypes
-
-    if fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, size) == 0:
-        return True
-    code = ctypes.get_errno()
+    code = fallocate(fd, offset, size)
     if code in NO_ROOM:
         raise NoRoom(code, os.strerror(code))
-    return False  # not supported here (EOPNOTSUPP, ENOSYS, ...): the writes allocate as they go
+    return code == 0  # not 0: not supported here (EOPNOTSUPP, ENOSYS, ...), the writes allocate as they go
 
 
 @cache
-def _fallocate() -> Any:
-    """Return libc's ``fallocate``, or None off Linux (or where it cannot be found)."""
+def _fallocate() -> Callable[[int, int, int], int] | None:
+    """
+    Return ``fallocate(fd, offset, size)`` keeping the size, which returns 0 or the ``errno``; None off
+    Linux (or where libc has none).
+    """
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
@@ -76,4 +78,8 @@ def _fallocate() -> Any:
         return None
     function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
     function.restype = ctypes.c_int
-    return function
+
+    def fallocate(fd: int, offset: int, size: int) -> int:
+        return 0 if function(fd, FALLOC_FL_KEEP_SIZE, offset, size) == 0 else ctypes.get_errno()
+
+    return fallocate
