@@ -212,8 +212,17 @@ def run_transfer_bench(args: argparse.Namespace, env: dict[str, str], workdir: P
     (``benchmarks/transfers.py``), pinned as the trigger processes are (the emulator on the other CPUs).
     """
     import transfers
+    from machine import free_page_reporting
 
     from airflow_provider_datalore.emulator.files import generated_chunks, generated_sha256
+
+    memory = free_page_reporting()
+    if memory["active"]:
+        print(
+            f"  WARNING: free page reporting is {memory['summary']}: page-cache writes cost 2-10x more "
+            "at random, and the download figures swing with them (benchmarks/machine.py says how to stop it)",
+            flush=True,
+        )
 
     size, seed = args.transfer_mib * 1024 * 1024, 7
     config = {
@@ -298,6 +307,7 @@ def run_transfer_bench(args: argparse.Namespace, env: dict[str, str], workdir: P
         "repeats": args.transfer_repeats,
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "expected_sha256": expected,
+        "free_page_reporting": memory,
         "runs": placed["one-cpu"],
         "worker_runs": placed["worker"],
         "sha256_seconds": [sha256_seconds(size, env) for _ in range(args.transfer_repeats)],
@@ -419,8 +429,12 @@ def transfer_notes(transfers: dict[str, Any]) -> list[str]:
         "process, all its threads, in the timed transfer; the emulator's over the client process's life; "
         "medians unless said):",
         "",
-        f"- Ours / the floor within each round (the two run back to back): {fmt(pairs, 2)}. The machine "
-        "runs other work besides the benchmark, which slows the floor in some rounds and ours in others.",
+        f"- Ours / the floor within each round (the two run back to back): {fmt(pairs, 2)}."
+        + (
+            " Free page reporting was on (above), which slows the floor in some rounds and ours in others."
+            if (transfers.get("free_page_reporting") or {"active": True})["active"]
+            else ""
+        ),
         f"- The floor: {floor_s:.2f} s; its client used {floor_cpu:.2f} CPU s (TLS decryption, the kernel's "
         f"copies, the write to the page cache, requests' loop), the emulator {server_cpu:.2f} CPU s (one "
         "Python thread generating and encrypting the file); the rest is waiting, for the other side or for "
@@ -482,6 +496,23 @@ def worker_notes(transfers: dict[str, Any]) -> list[str]:
     ]
 
 
+def memory_lines(transfers: dict[str, Any]) -> list[str]:
+    """Say what the machine did with freed memory during the run (``benchmarks/machine.py``)."""
+    memory = transfers.get("free_page_reporting")
+    if not memory:
+        return []  # a run from before it was recorded
+    effect = (
+        "Freed memory went back to the host and faulted in again when the next file was written, at 2-10x "
+        "the cost of a write to memory that stayed: the figures swing with it, and the slower-starting "
+        "client more often pays it."
+        if memory["active"]
+        else "Freed memory stayed the guest's, so each file was written to memory that was already backed: "
+        "without that, writing 1 GiB to the page cache cost 2.3 CPU s instead of 0.2 at random, on this "
+        "machine, and the figures swung by a factor of two."
+    )
+    return [f"Free page reporting on the machine: {memory['summary']}. {effect}", ""]
+
+
 def transfer_section(data: dict[str, Any]) -> list[str]:
     transfers = data.get("transfers")
     if not transfers:
@@ -507,6 +538,7 @@ def transfer_section(data: dict[str, Any]) -> list[str]:
         "file's digest (as ours does) would do: shown beside the floor, not instead of it; the goal is "
         "against the bare floor.",
         "",
+        *memory_lines(transfers),
         "Two placements of the client, each row measured in both:",
         "",
         "- **one CPU (client pinned)** to the first CPU: the worst case for ours. Ours digests every byte "
