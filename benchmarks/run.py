@@ -490,9 +490,18 @@ def worker_notes(transfers: dict[str, Any]) -> list[str]:
     pairs = spread([o["mb_per_s"] / f["mb_per_s"] for o, f in zip(ours, floor, strict=False)])
     return [
         f"- Not pinned (the worker's CPUs): ours took {ours_s:.2f} s and {ours_cpu:.2f} CPU s, the floor "
-        f"{floor_s:.2f} s; ours / the floor within each round {fmt(pairs, 2)}. Ours' CPU seconds beyond its "
-        "wall time are its writer thread digesting and writing on the second CPU while the next chunk is "
-        "read (hashlib and file writes release the GIL), in the time the emulator leaves that CPU free.",
+        f"{floor_s:.2f} s; ours / the floor within each round {fmt(pairs, 2)}. "
+        + (
+            "Ours' CPU seconds beyond its wall time are its writer thread digesting and writing on the "
+            "second CPU while the next chunk is read (hashlib and file writes release the GIL), in the "
+            "time the emulator leaves that CPU free."
+            if ours_cpu > 1.15 * ours_s
+            else "Ours' CPU seconds are about its wall time: its writer thread found no CPU free. The "
+            "emulator, pinned to the second CPU, runs whenever the client reads, so the writer shared the "
+            "first CPU with the reading thread, and the hand-offs cost what the overlap could not win back. "
+            "What the thread wins on a worker with a CPU to spare (Datalore on another machine) this "
+            "two-CPU machine cannot show."
+        ),
     ]
 
 
