@@ -212,15 +212,15 @@ def run_transfer_bench(args: argparse.Namespace, env: dict[str, str], workdir: P
     (``benchmarks/transfers.py``), pinned as the trigger processes are (the emulator on the other CPUs).
     """
     import transfers
-    from machine import free_page_reporting
+    from machine import COLD_WRITE_COST, free_page_reporting
 
     from airflow_provider_datalore.emulator.files import generated_chunks, generated_sha256
 
     memory = free_page_reporting()
     if memory["active"]:
         print(
-            f"  WARNING: free page reporting is {memory['summary']}: page-cache writes cost 2-10x more "
-            "at random, and the download figures swing with them (benchmarks/machine.py says how to stop it)",
+            f"  WARNING: free page reporting is {memory['summary']}: {COLD_WRITE_COST}, and the download "
+            "figures swing with it (benchmarks/machine.py says how to stop it)",
             flush=True,
         )
 
@@ -432,7 +432,7 @@ def transfer_notes(transfers: dict[str, Any]) -> list[str]:
         f"- Ours / the floor within each round (the two run back to back): {fmt(pairs, 2)}."
         + (
             " Free page reporting was on (above), which slows the floor in some rounds and ours in others."
-            if (transfers.get("free_page_reporting") or {"active": True})["active"]
+            if transfers.get("free_page_reporting", {"active": True})["active"]  # unrecorded: assume on
             else ""
         ),
         f"- The floor: {floor_s:.2f} s; its client used {floor_cpu:.2f} CPU s (TLS decryption, the kernel's "
@@ -507,17 +507,17 @@ def worker_notes(transfers: dict[str, Any]) -> list[str]:
 
 def memory_lines(transfers: dict[str, Any]) -> list[str]:
     """Say what the machine did with freed memory during the run (``benchmarks/machine.py``)."""
+    from machine import COLD_WRITE_COST
+
     memory = transfers.get("free_page_reporting")
     if not memory:
         return []  # a run from before it was recorded
     effect = (
-        "Freed memory went back to the host and faulted in again when the next file was written, at 2-10x "
-        "the cost of a write to memory that stayed: the figures swing with it, and the slower-starting "
-        "client more often pays it."
+        "Freed memory went back to the host and faulted in again when the next file was written "
+        f"({COLD_WRITE_COST}): the figures swing with it, and the slower-starting client more often pays it."
         if memory["active"]
-        else "Freed memory stayed the guest's, so each file was written to memory that was already backed: "
-        "without that, writing 1 GiB to the page cache cost 2.3 CPU s instead of 0.2 at random, on this "
-        "machine, and the figures swung by a factor of two."
+        else "Freed memory stayed the guest's, so each file was written to memory that was already backed "
+        f"(with reporting on, {COLD_WRITE_COST}; the figures swung by a factor of two)."
     )
     return [f"Free page reporting on the machine: {memory['summary']}. {effect}", ""]
 
